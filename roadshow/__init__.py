@@ -1,0 +1,58 @@
+"""Roadshow: tours, webinars and workshops for small and medium-sized companies."""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from flask import Flask
+
+from roadshow.config import ROOT, load_config
+
+__version__ = "0.1.0"
+
+
+def create_app(config: dict[str, Any] | None = None, instance_path: str | None = None) -> Flask:
+    """Build the application. ``config`` overrides the environment (used by tests).
+
+    The instance folder (SQLite database, ``.eml`` files) is ``instance/`` beside the code,
+    or ``ROADSHOW_INSTANCE_PATH``.
+    """
+    app = Flask(
+        __name__,
+        instance_path=_absolute(instance_path or os.environ.get("ROADSHOW_INSTANCE_PATH")),
+        instance_relative_config=True,
+        template_folder=str(ROOT / "templates"),
+    )
+    load_config(app, config)
+
+    from roadshow import i18n, models  # noqa: F401 - every model registered with SQLAlchemy
+    from roadshow.database import configure_sqlite
+    from roadshow.extensions import csrf, db, limiter, login_manager, mail, migrate
+
+    db.init_app(app)
+    with app.app_context():
+        if db.engine.dialect.name == "sqlite":
+            configure_sqlite(db.engine)
+    migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True)
+    csrf.init_app(app)
+    mail.init_app(app)
+    limiter.init_app(app)
+    login_manager.init_app(app)
+    i18n.init_app(app)
+
+    from roadshow import accounts, demo, events
+
+    accounts.init_app(app)
+    events.init_app(app)
+    demo.init_app(app)
+
+    @app.get("/healthz")
+    def healthz() -> dict[str, str]:
+        return {"status": "ok"}
+
+    return app
+
+
+def _absolute(path: str | None) -> str | None:
+    return os.path.abspath(path) if path else None

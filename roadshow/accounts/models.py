@@ -1,0 +1,75 @@
+"""Users with roles, and the audit log of what they did."""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+import sqlalchemy as sa
+from flask_login import UserMixin
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from roadshow.database import Base, TimestampMixin, enum_column, utcnow
+
+if TYPE_CHECKING:
+    from roadshow.partners.models import Partner
+
+
+class Role(enum.Enum):
+    ADMIN = "admin"
+    ORGANISER = "organiser"
+    PARTNER = "partner"
+
+
+class User(UserMixin, TimestampMixin, Base):
+    __tablename__ = "user"
+    __table_args__ = (
+        sa.CheckConstraint(
+            "(role = 'partner') = (partner_id IS NOT NULL)", name="partner_role_has_partner"
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(sa.String(254), unique=True)
+    name: Mapped[str] = mapped_column(sa.String(200))
+    password_hash: Mapped[str] = mapped_column(sa.String(255))
+    role: Mapped[Role] = mapped_column(enum_column(Role))
+    partner_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("partner.id", ondelete="CASCADE"), index=True
+    )
+    api_token_hash: Mapped[str | None] = mapped_column(sa.String(64), unique=True)
+    active: Mapped[bool] = mapped_column(default=True)
+    last_login_at: Mapped[datetime | None]
+
+    partner: Mapped[Partner | None] = relationship()
+
+    @property
+    def is_active(self) -> bool:  # Flask-Login
+        return self.active
+
+    @property
+    def is_organiser(self) -> bool:
+        return self.role in (Role.ADMIN, Role.ORGANISER)
+
+    def set_password(self, password: str) -> None:
+        self.password_hash = generate_password_hash(password)  # scrypt
+
+    def check_password(self, password: str) -> bool:
+        return check_password_hash(self.password_hash, password)
+
+
+class AuditLog(Base):
+    """Who did what to which object, for organisers and for DSGVO requests."""
+
+    __tablename__ = "audit_log"
+    __table_args__ = (sa.Index("ix_audit_log_object", "object_type", "object_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    actor_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user.id", ondelete="SET NULL"))
+    action: Mapped[str] = mapped_column(sa.String(80))
+    object_type: Mapped[str] = mapped_column(sa.String(40))
+    object_id: Mapped[int | None]
+    details: Mapped[dict[str, Any]] = mapped_column(sa.JSON, default=dict)

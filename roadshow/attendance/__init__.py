@@ -1,0 +1,1 @@
+"""Check-in and webinar attendance."""

@@ -1,0 +1,1 @@
+"""iCalendar invitations and feeds; feed subscribers."""

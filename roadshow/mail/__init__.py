@@ -1,0 +1,1 @@
+"""The outbox, composing emails, delivery."""

@@ -1,0 +1,48 @@
+"""Every model, imported in one place so that Alembic and the tests see the whole schema."""
+
+from roadshow.accounts.models import AuditLog, Role, User
+from roadshow.attendance.models import CheckIn, CheckInMethod
+from roadshow.calendar.models import Subscriber, SubscriberStatus
+from roadshow.events.models import (
+    Event,
+    EventKind,
+    EventPartner,
+    EventStatus,
+    PartnerRole,
+    Series,
+    Tour,
+    Venue,
+)
+from roadshow.mail.models import OutboxMessage, OutboxStatus
+from roadshow.partners.models import Partner
+from roadshow.registrations.models import (
+    Attendee,
+    AttendeeStatus,
+    Registration,
+    RegistrationStatus,
+)
+
+__all__ = [
+    "Attendee",
+    "AttendeeStatus",
+    "AuditLog",
+    "CheckIn",
+    "CheckInMethod",
+    "Event",
+    "EventKind",
+    "EventPartner",
+    "EventStatus",
+    "OutboxMessage",
+    "OutboxStatus",
+    "Partner",
+    "PartnerRole",
+    "Registration",
+    "RegistrationStatus",
+    "Role",
+    "Series",
+    "Subscriber",
+    "SubscriberStatus",
+    "Tour",
+    "User",
+    "Venue",
+]

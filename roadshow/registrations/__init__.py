@@ -1,0 +1,1 @@
+"""Company registrations, capacity, waiting list, self-service."""
