@@ -7,7 +7,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from babel.dates import format_skeleton
-from flask import Flask, current_app, redirect, request, session, url_for
+from flask import Flask, current_app, has_request_context, redirect, request, session, url_for
 from flask_babel import format_date, format_datetime, format_time, get_locale
 from werkzeug.wrappers import Response
 
@@ -17,7 +17,9 @@ PACKAGE = Path(__file__).resolve().parent
 
 
 def select_locale() -> str:
-    """The visitor's explicit choice, else German."""
+    """The visitor's explicit choice, else German (outside requests: German)."""
+    if not has_request_context():
+        return str(current_app.config["BABEL_DEFAULT_LOCALE"])
     choice = request.args.get("lang") or session.get("lang")
     if choice in current_app.config["LANGUAGES"]:
         return str(choice)

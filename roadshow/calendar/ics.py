@@ -1,0 +1,246 @@
+"""iCalendar objects for invitations (iMIP) and feeds, built with ``icalendar``.
+
+Times are written with TZID and an embedded VTIMEZONE in the classic RRULE form. The
+VTIMEZONE that ``icalendar``'s ``add_missing_timezones()`` writes lists transitions as
+comma-separated RDATEs, which Thunderbird's parser (ical.js) reads wrongly, putting every
+summer-time event an hour off; so we derive the yearly rules from ``zoneinfo`` ourselves.
+"""
+
+from __future__ import annotations
+
+import calendar as stdlib_calendar
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from functools import lru_cache
+from zoneinfo import ZoneInfo
+
+from icalendar import (
+    Calendar,
+    Timezone,
+    TimezoneDaylight,
+    TimezoneStandard,
+    vCalAddress,
+)
+from icalendar import Event as VEvent
+
+from roadshow.events.models import Event, EventStatus
+
+PRODID = "-//Roadshow//Roadshow 0.1//DE"
+WEEKDAYS = ("MO", "TU", "WE", "TH", "FR", "SA", "SU")
+
+
+@dataclass(frozen=True)
+class Transition:
+    """A change of UTC offset, as local wall time in the offset before it."""
+
+    local: datetime  # naive
+    offset_from: timedelta
+    offset_to: timedelta
+    name: str
+    is_dst: bool
+
+
+@lru_cache(maxsize=64)
+def _transitions(tzid: str, year: int) -> tuple[Transition, ...]:
+    zone = ZoneInfo(tzid)
+    found = []
+    instant = datetime(year, 1, 1, tzinfo=UTC)
+    end = datetime(year + 1, 1, 1, tzinfo=UTC)
+    before = instant.astimezone(zone)
+    while instant < end:
+        instant += timedelta(hours=1)
+        after = instant.astimezone(zone)
+        if after.utcoffset() != before.utcoffset():
+            offset_from = before.utcoffset() or timedelta(0)
+            offset_to = after.utcoffset() or timedelta(0)
+            found.append(
+                Transition(
+                    local=(instant.replace(tzinfo=None) + offset_from),
+                    offset_from=offset_from,
+                    offset_to=offset_to,
+                    name=after.tzname() or tzid,
+                    is_dst=bool(after.dst()),
+                )
+            )
+        before = after
+    return tuple(found)
+
+
+def _byday(day: datetime) -> str:
+    """``-1SU`` for the last Sunday of a month, ``2SU`` for the second, and so on."""
+    days_in_month = stdlib_calendar.monthrange(day.year, day.month)[1]
+    weekday = WEEKDAYS[day.weekday()]
+    if day.day + 7 > days_in_month:
+        return f"-1{weekday}"
+    return f"{(day.day - 1) // 7 + 1}{weekday}"
+
+
+def _rule_day(year: int, like: datetime, byday: str) -> datetime:
+    """The day of ``year`` that the rule ``byday`` (in the month of ``like``) picks."""
+    ordinal, weekday = int(byday[:-2]), WEEKDAYS.index(byday[-2:])
+    days = [
+        day
+        for day in range(1, stdlib_calendar.monthrange(year, like.month)[1] + 1)
+        if stdlib_calendar.weekday(year, like.month, day) == weekday
+    ]
+    day = days[ordinal] if ordinal < 0 else days[ordinal - 1]
+    return like.replace(year=year, day=day)
+
+
+@lru_cache(maxsize=64)
+def vtimezone_ical(tzid: str, year: int) -> bytes:
+    """The VTIMEZONE of ``tzid`` as yearly rules, valid from ``year`` on."""
+    timezone = Timezone()
+    timezone.add("tzid", tzid)
+    transitions = _transitions(tzid, year)
+    if not transitions:
+        zone = ZoneInfo(tzid)
+        moment = datetime(year, 1, 1, tzinfo=UTC).astimezone(zone)
+        standard = TimezoneStandard()
+        standard.add("dtstart", datetime(1970, 1, 1))
+        standard.add("tzoffsetfrom", moment.utcoffset())
+        standard.add("tzoffsetto", moment.utcoffset())
+        standard.add("tzname", moment.tzname())
+        timezone.add_component(standard)
+        return timezone.to_ical()
+    for transition in transitions:
+        component = TimezoneDaylight() if transition.is_dst else TimezoneStandard()
+        byday = _byday(transition.local)
+        # The classic form starts the rule in 1970, so that it covers every event's date.
+        component.add("dtstart", _rule_day(1970, transition.local, byday))
+        component.add(
+            "rrule", {"freq": "yearly", "bymonth": transition.local.month, "byday": byday}
+        )
+        component.add("tzoffsetfrom", transition.offset_from)
+        component.add("tzoffsetto", transition.offset_to)
+        component.add("tzname", transition.name)
+        timezone.add_component(component)
+    return timezone.to_ical()
+
+
+def vtimezone(tzid: str, year: int) -> Timezone:
+    component = Timezone.from_ical(vtimezone_ical(tzid, year))
+    assert isinstance(component, Timezone)
+    return component
+
+
+def new_calendar(*, method: str | None = None) -> Calendar:
+    """An empty VCALENDAR with PRODID and VERSION (and METHOD for iMIP)."""
+    cal = Calendar()
+    cal.add("prodid", PRODID)
+    cal.add("version", "2.0")
+    cal.add("calscale", "GREGORIAN")
+    if method:
+        cal.add("method", method)
+    return cal
+
+
+def add_timezones(cal: Calendar, events: Iterable[Event]) -> None:
+    """One VTIMEZONE per zone used, with rules from the earliest year that needs them."""
+    first_year: dict[str, int] = {}
+    for event in events:
+        year = event.local_starts_at.year
+        first_year[event.timezone] = min(year, first_year.get(event.timezone, year))
+    for tzid, year in sorted(first_year.items()):
+        cal.add_component(vtimezone(tzid, year))
+
+
+def location_text(event: Event, *, join_url: str | None) -> str:
+    if event.venue is not None:
+        return f"{event.venue.name}, {event.venue.address}"
+    return join_url or "Online"
+
+
+def event_component(
+    event: Event,
+    *,
+    event_url: str,
+    dtstamp: datetime,
+    join_url: str | None = None,
+    cancelled: bool | None = None,
+    summary_prefix: str = "",
+) -> VEvent:
+    """The VEVENT of ``event``: stable UID, its SEQUENCE, local times with TZID.
+
+    ``join_url`` is given only for a confirmed attendee (invitation, personal feed); it
+    then stands in URL and, for online events, in LOCATION. Public output leaves it out.
+    """
+    is_cancelled = event.status is EventStatus.CANCELLED if cancelled is None else cancelled
+    component = VEvent()
+    component.add("uid", event.uid)
+    component.add("sequence", event.sequence)
+    component.add("dtstamp", dtstamp.astimezone(UTC))
+    component.add("dtstart", event.local_starts_at)
+    component.add("dtend", event.local_ends_at)
+    component.add("summary", summary_prefix + event.title)
+    description = event.description.strip()
+    if join_url:
+        description = f"{description}\n\n{join_url}".strip()
+    component.add("description", f"{description}\n\n{event_url}".strip())
+    component.add("location", location_text(event, join_url=join_url))
+    component.add("url", join_url or event_url)
+    component.add("status", "CANCELLED" if is_cancelled else "CONFIRMED")
+    component.add("transp", "TRANSPARENT" if is_cancelled else "OPAQUE")
+    if event.content_changed_at:
+        component.add("last-modified", event.content_changed_at.astimezone(UTC))
+    if (
+        event.venue is not None
+        and event.venue.latitude is not None
+        and event.venue.longitude is not None
+    ):
+        component.add("geo", (event.venue.latitude, event.venue.longitude))
+    return component
+
+
+def calendar_address(email: str, name: str | None = None, **params: str) -> vCalAddress:
+    address = vCalAddress(f"mailto:{email}")
+    if name:
+        address.params["CN"] = name
+    for key, value in params.items():
+        address.params[key.upper().replace("_", "-")] = value
+    return address
+
+
+def invitation(
+    event: Event,
+    *,
+    method: str,
+    attendee_email: str,
+    attendee_name: str,
+    organizer_email: str,
+    organizer_name: str,
+    event_url: str,
+    dtstamp: datetime,
+    join_url: str | None = None,
+) -> bytes:
+    """An iMIP message body (RFC 6047): METHOD:REQUEST or CANCEL for one attendee.
+
+    A REQUEST for a cancelled event is never sent: the event's status decides, so a
+    CANCEL carries STATUS:CANCELLED whether the event or only this attendee's seat went.
+    """
+    if method not in ("REQUEST", "CANCEL"):
+        raise ValueError(f"unsupported iTIP method {method!r}")
+    cal = new_calendar(method=method)
+    add_timezones(cal, [event])
+    component = event_component(
+        event,
+        event_url=event_url,
+        dtstamp=dtstamp,
+        join_url=join_url if method == "REQUEST" else None,
+        cancelled=method == "CANCEL",
+    )
+    component.add("organizer", calendar_address(organizer_email, organizer_name))
+    component.add(
+        "attendee",
+        calendar_address(
+            attendee_email,
+            attendee_name,
+            role="REQ-PARTICIPANT",
+            partstat="NEEDS-ACTION",
+            rsvp="TRUE",
+            cutype="INDIVIDUAL",
+        ),
+    )
+    cal.add_component(component)
+    return cal.to_ical()
