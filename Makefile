@@ -9,7 +9,7 @@ FLASK := $(BIN)/flask --app roadshow
 HOST ?= 127.0.0.1
 PORT ?= 5000
 
-.PHONY: run test install install-test browser translations messages lint typecheck pytest clean
+.PHONY: run test install install-test system-packages translations messages lint typecheck pytest clean
 
 run: install translations
 	ROADSHOW_ENV=$${ROADSHOW_ENV:-development} $(FLASK) db upgrade
@@ -40,17 +40,24 @@ $(VENV)/.installed-test: $(VENV)/.installed-run
 
 install: $(VENV)/.installed-run
 
-install-test: $(VENV)/.installed-test browser
+install-test: $(VENV)/.installed-test system-packages
 
-# Browser tests drive Debian's Chromium (Playwright cannot download its own browser here).
-browser:
-	@command -v chromium >/dev/null 2>&1 || { \
+# Tests use a few Debian packages: Chromium for the browser tests (Playwright cannot download
+# its own browser here), khal to import our feeds, libical (through python3-gi) to validate
+# our calendar data. As root they are installed with apt-get; otherwise the tests that need
+# them are skipped with a message saying which package is missing.
+SYSTEM_PACKAGES := chromium khal gir1.2-ical-3.0 python3-gi
+
+system-packages:
+	@missing=$$(for p in $(SYSTEM_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
 	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
-	    echo "Installing Debian's chromium for the browser tests"; \
-	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	    echo "Installing Debian packages for the tests:" $$missing; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
 	  else \
-	    echo "chromium is not installed: browser tests will be skipped (sudo apt-get install chromium)"; \
-	  fi; }
+	    echo "Not installed (tests that need them are skipped): $$missing"; \
+	  fi; \
+	fi
 
 translations: install
 	@for dir in $$(find roadshow -type d -name translations); do \
