@@ -9,3 +9,7 @@ def init_app(app: Flask) -> None:
     from roadshow.events import views
 
     app.register_blueprint(views.bp)
+
+    from roadshow.events import cli
+
+    app.cli.add_command(cli.events)
