@@ -194,7 +194,7 @@ def make_registration(app: Flask) -> Callable[..., Registration]:
         for name, address in people:
             registration.attendees.append(
                 Attendee(
-                    event=event,
+                    event_id=event.id,
                     name=name,
                     email=address,
                     email_normalized=address.lower(),
