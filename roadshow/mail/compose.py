@@ -41,6 +41,7 @@ def _environment() -> jinja2.Environment:
 def render_email(template: str, language: str, **context: Any) -> RenderedEmail:
     """Render ``template`` (e.g. ``registrations/confirmed``) in ``language``."""
     env = _environment()
+    context = {"language": language, **context}
     with force_locale(language):
         subject = env.get_template(f"{template}.subject.txt").render(**context)
         text = env.get_template(f"{template}.txt").render(**context)
