@@ -68,7 +68,13 @@ def agree(parsed: dict[str, dict[str, Any]]) -> dict[str, Any]:
     ("starts_at", "local_hour_offset"), [(SUMMER, 2), (WINTER, 1)], ids=["summer", "winter"]
 )
 def test_every_parser_reads_the_invitation_at_the_same_instant(
-    app, smtp_sink, make_event, make_registration, test_email_templates, starts_at, local_hour_offset
+    app,
+    smtp_sink,
+    make_event,
+    make_registration,
+    test_email_templates,
+    starts_at,
+    local_hour_offset,
 ):
     event = make_event(starts_at=starts_at, ends_at=starts_at + timedelta(hours=3))
     attendee = make_registration(event).attendees[0]
@@ -163,7 +169,9 @@ def test_register_move_cancel_reaches_every_attendee_and_the_calendar_ends_cance
         event,
         attendees=[("Anna Muster", "anna@firma.example"), ("Ben Beispiel", "ben@firma.example")],
     )
-    english = make_registration(event, attendees=[("Cleo Smith", "cleo@firm.example")], language="en")
+    english = make_registration(
+        event, attendees=[("Cleo Smith", "cleo@firm.example")], language="en"
+    )
     attendees = [*registration.attendees, *english.attendees]
     for attendee in attendees:
         confirm(attendee, f"confirmed-{attendee.id}")

@@ -1,4 +1,4 @@
-"""The commands an operator runs: reminders, the worker, event changes; delivery after a response."""
+"""What an operator runs: reminders, the worker, event changes; delivery after a response."""
 
 from __future__ import annotations
 
@@ -67,14 +67,18 @@ def test_events_change_and_cancel_commands_notify_attendees(
     event = make_event(starts_at=datetime(2027, 4, 6, 16, 0, tzinfo=UTC))
     make_registration(event, attendees=[("Anna", "anna@firma.example")])
 
-    result = runner.invoke(args=["events", "change", str(event.id), "--starts-at", "2027-04-06T19:00"])
+    result = runner.invoke(
+        args=["events", "change", str(event.id), "--starts-at", "2027-04-06T19:00"]
+    )
     assert result.exit_code == 0, result.output
     assert "sequence 1" in result.output
     db.session.expire_all()
     assert event.starts_at == datetime(2027, 4, 6, 17, 0, tzinfo=UTC)  # 19:00 CEST
     assert event.ends_at == datetime(2027, 4, 6, 20, 0, tzinfo=UTC)  # same duration
 
-    unchanged = runner.invoke(args=["events", "change", str(event.id), "--starts-at", "2027-04-06T19:00"])
+    unchanged = runner.invoke(
+        args=["events", "change", str(event.id), "--starts-at", "2027-04-06T19:00"]
+    )
     assert "Nothing changed" in unchanged.output
 
     bad = runner.invoke(
@@ -161,8 +165,18 @@ def test_the_worker_loop_delivers_and_stops_on_sigterm(app, tmp_path, database_u
     }
     env.pop("ROADSHOW_MAIL_SERVER", None)
     worker = subprocess.Popen(
-        [sys.executable, "-m", "flask", "--app", "roadshow", "mail", "deliver", "--loop",
-         "--interval", "0.2"],
+        [
+            sys.executable,
+            "-m",
+            "flask",
+            "--app",
+            "roadshow",
+            "mail",
+            "deliver",
+            "--loop",
+            "--interval",
+            "0.2",
+        ],
         env=env,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,

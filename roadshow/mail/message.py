@@ -27,7 +27,7 @@ from email.headerregistry import Address
 from email.message import EmailMessage, MIMEPart
 from email.policy import SMTP
 from email.utils import format_datetime
-from typing import Any
+from typing import Any, cast
 
 from flask_mail import Message
 
@@ -99,9 +99,7 @@ class OutboxMail(Message):
         self.recipient_name = display_name(row.recipient_name or "")
         self.recipient_address = ascii_address(row.recipient)
         # iCalendar lines end in CRLF (RFC 5545 §3.1), whatever the database kept.
-        self.calendar = (
-            re.sub(r"\r?\n", "\r\n", row.ics).encode("utf-8") if row.ics else None
-        )
+        self.calendar = re.sub(r"\r?\n", "\r\n", row.ics).encode("utf-8") if row.ics else None
         self.calendar_method = (row.ics_method or "REQUEST").upper()
         self.sent_date = (date or datetime.now(UTC)).astimezone(UTC)
         super().__init__(
@@ -139,18 +137,20 @@ class OutboxMail(Message):
             message[name] = value
 
         # Parts are MIMEParts: only the top level carries MIME-Version.
-        alternative = MIMEPart(policy=SMTP)
-        alternative.make_alternative()
-        alternative.attach(_text_part(self.body or "", "plain"))
+        texts = [_text_part(self.body or "", "plain")]
         if self.html:
-            alternative.attach(_text_part(self.html, "html"))
+            texts.append(_text_part(self.html, "html"))
         if self.calendar is None:
             message.make_alternative()
-            for part in alternative.iter_parts():
+            for part in texts:
                 message.attach(part)
             return message
+        alternative = _new_part()
+        alternative.make_alternative()
+        for part in texts:
+            alternative.attach(part)
         # Base64 keeps the calendar's CRLF line ends and folding byte for byte.
-        inline = MIMEPart(policy=SMTP)
+        inline = _new_part()
         inline.set_content(
             self.calendar,
             maintype="text",
@@ -159,7 +159,7 @@ class OutboxMail(Message):
             params={"charset": "utf-8", "method": self.calendar_method},
         )
         alternative.attach(inline)
-        attachment = MIMEPart(policy=SMTP)
+        attachment = _new_part()
         attachment.set_content(
             self.calendar,
             maintype="application",
@@ -175,8 +175,14 @@ class OutboxMail(Message):
         return message
 
 
-def _text_part(text: str, subtype: str) -> MIMEPart:
-    part = MIMEPart(policy=SMTP)
+def _new_part() -> EmailMessage:
+    # A MIMEPart, unlike an EmailMessage, adds no MIME-Version header of its own; typeshed
+    # lets only EmailMessage be attached, though both work alike.
+    return cast(EmailMessage, MIMEPart(policy=SMTP))
+
+
+def _text_part(text: str, subtype: str) -> EmailMessage:
+    part = _new_part()
     # Quoted-printable: readable in an .eml file, safe through any 7-bit relay.
     part.set_content(text, subtype=subtype, charset="utf-8", cte="quoted-printable")
     return part

@@ -36,7 +36,8 @@ class SmtpTransport(Connection):
         config = app.config
         state = mail.init_mail(config, debug=False, testing=False)
         state.suppress = False
-        super().__init__(state)
+        # Flask-Mail annotates Mail here, but passes its per-app state (_Mail) itself.
+        super().__init__(state)  # type: ignore[arg-type]
         self.timeout = float(config["MAIL_TIMEOUT"])
         self.host = self.configure_host()
 
