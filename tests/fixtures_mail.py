@@ -31,6 +31,7 @@ from typing import Any
 import pytest
 from aiosmtpd.controller import Controller
 from flask import Flask
+from werkzeug.serving import make_server
 
 from roadshow.events.models import Event
 from roadshow.extensions import db
@@ -381,3 +382,17 @@ def test_email_templates(app: Flask) -> Path:
     """Templates that stand in for those of other domains (e.g. a confirmation)."""
     app.config["MAIL_TEMPLATE_FOLDERS"] = [str(TEST_EMAILS)]
     return TEST_EMAILS
+
+
+@pytest.fixture
+def mail_live_server(app: Flask) -> Iterator[str]:
+    """The app served over HTTP on 127.0.0.1 (ephemeral port) for a real browser."""
+    app.config["RATELIMIT_ENABLED"] = False
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()
+        thread.join(timeout=10)

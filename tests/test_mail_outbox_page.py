@@ -3,11 +3,8 @@
 from __future__ import annotations
 
 import os
-import threading
-from collections.abc import Iterator
 
 import pytest
-from werkzeug.serving import make_server
 
 from roadshow.accounts.models import Role
 from roadshow.extensions import db
@@ -61,23 +58,9 @@ def test_the_page_shows_where_eml_files_go_without_smtp(app, client, submit_form
     assert os.path.join(app.instance_path, "mail") in page
 
 
-@pytest.fixture
-def live_server(app) -> Iterator[str]:
-    """The app served over HTTP on 127.0.0.1 (ephemeral port) for a real browser."""
-    app.config["RATELIMIT_ENABLED"] = False
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_port}"
-    finally:
-        server.shutdown()
-        thread.join(timeout=10)
-
-
 @pytest.mark.browser
 def test_an_organiser_retries_failed_mail_in_a_browser(
-    app, live_server, make_user, smtp_sink, make_event
+    app, mail_live_server, make_user, smtp_sink, make_event
 ):
     if not os.path.exists("/usr/bin/chromium"):
         pytest.skip("/usr/bin/chromium is not installed (apt-get install chromium)")
@@ -102,17 +85,17 @@ def test_an_organiser_retries_failed_mail_in_a_browser(
         )
         try:
             page = browser.new_page()
-            page.goto(f"{live_server}/organiser/mail/")
+            page.goto(f"{mail_live_server}/organiser/mail/")
             page.get_by_label("E-Mail").fill(organiser.email)
             page.get_by_label("Passwort").fill(PASSWORD)
             page.get_by_role("button", name="Anmelden").click()
-            page.wait_for_url(f"{live_server}/organiser/mail/")
+            page.wait_for_url(f"{mail_live_server}/organiser/mail/")
             failed = page.locator("table.failed tbody tr")
             assert failed.count() == 2
             assert "554 5.7.1 Rejected by policy" in failed.first.inner_text()
 
             page.get_by_role("button", name="Alle fehlgeschlagenen erneut zustellen").click()
-            page.wait_for_url(f"{live_server}/organiser/mail/")
+            page.wait_for_url(f"{mail_live_server}/organiser/mail/")
             assert "2 Nachrichten werden erneut zugestellt." in page.inner_text("main")
             assert page.locator("td[data-status='queued']").inner_text() == "2"
         finally:

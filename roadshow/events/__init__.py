@@ -10,6 +10,7 @@ def init_app(app: Flask) -> None:
 
     app.register_blueprint(views.bp)
 
-    from roadshow.events import cli
+    from roadshow.events import cli, manage
 
     app.cli.add_command(cli.events)
+    app.register_blueprint(manage.bp)
