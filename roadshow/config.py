@@ -41,6 +41,14 @@ class Config:
     MAIL_USERNAME: str | None = None
     MAIL_PASSWORD: str | None = None
     MAIL_DEFAULT_SENDER = "Roadshow <roadshow@example.org>"
+    MAIL_TIMEOUT = 30  # seconds to wait for any SMTP reply
+    MAIL_BATCH_SIZE = 50  # messages per claim and per SMTP connection
+    MAIL_MAX_ATTEMPTS = 12  # then a message is marked failed (about a day of retries)
+    MAIL_RETRY_BASE_SECONDS = 60  # first retry after 30–60 s, doubling each time
+    MAIL_RETRY_MAX_SECONDS = 6 * 3600
+    MAIL_STALE_SECONDS = 600  # a row "sending" this long belongs to a crashed worker
+    MAIL_DELIVER_AFTER_REQUEST: bool | None = None  # None: only in development
+    MAIL_TEMPLATE_FOLDERS: list[str] = []  # searched before emails/, to adapt texts
 
     BABEL_DEFAULT_LOCALE = "de"
     BABEL_DEFAULT_TIMEZONE = "Europe/Berlin"

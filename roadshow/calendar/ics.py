@@ -216,11 +216,16 @@ def invitation(
 ) -> bytes:
     """An iMIP message body (RFC 6047): METHOD:REQUEST or CANCEL for one attendee.
 
-    A REQUEST for a cancelled event is never sent: the event's status decides, so a
-    CANCEL carries STATUS:CANCELLED whether the event or only this attendee's seat went.
+    Each attendee gets an invitation naming only themselves, so a CANCEL to one attendee
+    removes the entry from that attendee's calendar alone. RFC 5546 §3.2.5 wants
+    STATUS:CANCELLED in a CANCEL of the whole event and no STATUS when specific attendees
+    are uninvited; the event's status tells the two apart.
     """
     if method not in ("REQUEST", "CANCEL"):
         raise ValueError(f"unsupported iTIP method {method!r}")
+    event_cancelled = event.status is EventStatus.CANCELLED
+    if method == "REQUEST" and event_cancelled:
+        raise ValueError("a cancelled event is announced with CANCEL, not REQUEST")
     cal = new_calendar(method=method)
     add_timezones(cal, [event])
     component = event_component(
@@ -228,8 +233,10 @@ def invitation(
         event_url=event_url,
         dtstamp=dtstamp,
         join_url=join_url if method == "REQUEST" else None,
-        cancelled=method == "CANCEL",
+        cancelled=event_cancelled,
     )
+    if method == "CANCEL" and not event_cancelled:
+        del component["STATUS"]
     component.add("organizer", calendar_address(organizer_email, organizer_name))
     component.add(
         "attendee",

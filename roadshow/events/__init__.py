@@ -9,3 +9,8 @@ def init_app(app: Flask) -> None:
     from roadshow.events import views
 
     app.register_blueprint(views.bp)
+
+    from roadshow.events import cli, manage
+
+    app.cli.add_command(cli.events)
+    app.register_blueprint(manage.bp)

@@ -4,14 +4,28 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from dateutil.rrule import rrulestr
+from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
+from roadshow.accounts.models import AuditLog
 from roadshow.database import DBSession, utcnow
+from roadshow.errors import DomainError
 from roadshow.events.models import Event, EventPartner, EventStatus, Series
+from roadshow.events.notifications import (
+    EventChange,
+    notify_event_cancelled,
+    notify_event_changed,
+    place_text,
+)
+
+if TYPE_CHECKING:
+    from roadshow.accounts.models import User
+    from roadshow.events.models import Venue
 
 
 def upcoming_events(session: DBSession, *, now: datetime | None = None) -> Sequence[Event]:
@@ -82,3 +96,81 @@ def create_series_events(
         created.append(event)
     session.flush()
     return created
+
+
+def change_event(
+    session: DBSession,
+    event: Event,
+    *,
+    starts_at: datetime | None = None,
+    ends_at: datetime | None = None,
+    venue: Venue | None = None,
+    join_url: str | None = None,
+    actor: User | None = None,
+) -> list[EventChange]:
+    """Move an event in time, to another venue or to another join link, and tell attendees.
+
+    ``None`` leaves a value as it is; a new start without a new end keeps the duration.
+    A change raises the event's SEQUENCE, so every confirmed attendee's calendar applies
+    the updated invitation queued here. Returns what changed (nothing: nothing queued).
+    """
+    if event.status is EventStatus.CANCELLED:
+        raise DomainError(_("Eine abgesagte Veranstaltung kann nicht mehr geändert werden."))
+    new_starts = starts_at or event.starts_at
+    new_ends = ends_at or (event.ends_at + (new_starts - event.starts_at))
+    if new_ends <= new_starts:
+        raise DomainError(_("Das Ende muss nach dem Beginn liegen."), field="ends_at")
+    changes = []
+    if (new_starts, new_ends) != (event.starts_at, event.ends_at):
+        changes.append(
+            EventChange("time", old=(event.starts_at, event.ends_at), new=(new_starts, new_ends))
+        )
+    if venue is not None and venue.id != event.venue_id:
+        changes.append(EventChange("venue", old=place_text(event.venue), new=place_text(venue)))
+    new_join_url = (join_url or "").strip() or None
+    if join_url is not None and new_join_url != event.join_url:
+        changes.append(EventChange("join_url", old=event.join_url, new=new_join_url))
+    if not changes:
+        return []
+    event.starts_at, event.ends_at = new_starts, new_ends
+    if venue is not None:
+        event.venue = venue
+    if join_url is not None:
+        event.join_url = new_join_url
+    _raise_sequence(session, event, "event.changed", actor, [c.as_json() for c in changes])
+    notify_event_changed(session, event, changes)
+    return changes
+
+
+def cancel_event(session: DBSession, event: Event, actor: User | None = None) -> int:
+    """Cancel an event: STATUS:CANCELLED, a raised SEQUENCE, and a CANCEL to every attendee.
+
+    People on the waiting list are told too. Returns how many messages were queued.
+    """
+    if event.status is EventStatus.CANCELLED:
+        raise DomainError(_("Die Veranstaltung ist bereits abgesagt."))
+    event.status = EventStatus.CANCELLED
+    event.cancelled_at = utcnow()
+    _raise_sequence(session, event, "event.cancelled", actor, [])
+    return notify_event_cancelled(session, event)
+
+
+def _raise_sequence(
+    session: DBSession,
+    event: Event,
+    action: str,
+    actor: User | None,
+    changes: list[dict[str, object]],
+) -> None:
+    event.sequence += 1
+    event.content_changed_at = utcnow()
+    session.add(
+        AuditLog(
+            actor_id=actor.id if actor is not None else None,
+            action=action,
+            object_type="event",
+            object_id=event.id,
+            details={"sequence": event.sequence, "changes": changes},
+        )
+    )
+    session.flush()

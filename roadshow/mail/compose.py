@@ -27,8 +27,11 @@ def _environment() -> jinja2.Environment:
     app = current_app
     env = app.extensions.get("roadshow_mail_jinja")
     if env is None:
+        # Folders in MAIL_TEMPLATE_FOLDERS come first: a chamber adapts a text or its
+        # letterhead by placing a template of the same name there.
+        folders = [*app.config.get("MAIL_TEMPLATE_FOLDERS", []), str(ROOT / "emails")]
         env = app.jinja_env.overlay(
-            loader=jinja2.FileSystemLoader(str(ROOT / "emails")),
+            loader=jinja2.FileSystemLoader(folders),
             autoescape=jinja2.select_autoescape(["html"], default_for_string=False),
         )
         app.extensions["roadshow_mail_jinja"] = env
@@ -38,6 +41,7 @@ def _environment() -> jinja2.Environment:
 def render_email(template: str, language: str, **context: Any) -> RenderedEmail:
     """Render ``template`` (e.g. ``registrations/confirmed``) in ``language``."""
     env = _environment()
+    context = {"language": language, **context}
     with force_locale(language):
         subject = env.get_template(f"{template}.subject.txt").render(**context)
         text = env.get_template(f"{template}.txt").render(**context)

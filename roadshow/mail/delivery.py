@@ -1,0 +1,225 @@
+"""Delivering the outbox: claim due rows, send them over one connection, record each outcome.
+
+Claiming commits before anything is sent, and every outcome commits on its own, so that
+several workers never send one row twice and a crash loses at most the outcome of the
+message in flight (its row stays ``sending`` and is taken up again once it is stale; the
+receiver sees the same Message-ID twice at worst).
+"""
+
+from __future__ import annotations
+
+import random
+import smtplib
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from flask import current_app
+from sqlalchemy import and_, or_, select, text, update
+from sqlalchemy.sql.elements import ColumnElement
+
+from roadshow.database import DBSession, utcnow
+from roadshow.mail.message import OutboxMail
+from roadshow.mail.models import OutboxMessage, OutboxStatus
+from roadshow.mail.transport import Transport, open_transport
+
+WAITING = (OutboxStatus.QUEUED, OutboxStatus.RETRY)
+
+
+@dataclass
+class DeliveryReport:
+    claimed: int = 0
+    sent: int = 0
+    retried: int = 0
+    failed: int = 0
+    interrupted: bool = False  # the connection failed; the rest waits for a later run
+
+
+@dataclass(frozen=True)
+class Failure:
+    """What went wrong with one message, and what to do about it."""
+
+    reason: str
+    permanent: bool  # a 5xx reply or a message that cannot be composed: do not retry
+    connection_lost: bool  # the connection is unusable: stop this batch
+
+
+def due_condition(now: datetime) -> ColumnElement[bool]:
+    """Rows waiting whose time has come, and rows left ``sending`` by a crashed worker."""
+    stale_before = now - timedelta(seconds=int(current_app.config["MAIL_STALE_SECONDS"]))
+    return or_(
+        and_(OutboxMessage.status.in_(WAITING), OutboxMessage.next_attempt_at <= now),
+        and_(OutboxMessage.status == OutboxStatus.SENDING, OutboxMessage.locked_at < stale_before),
+    )
+
+
+def claim_due(session: DBSession, *, batch: int, now: datetime) -> list[int]:
+    """Mark up to ``batch`` due rows ``sending`` for this worker and commit; their ids.
+
+    PostgreSQL: ``SELECT … FOR UPDATE SKIP LOCKED`` lets concurrent workers pass each
+    other's rows by. SQLite has no row locks (SQLAlchemy drops FOR UPDATE there), so each
+    row is claimed by an UPDATE that repeats the "still due" condition: of two workers that
+    picked the same row, only the first changes it (rowcount 1), the second gets 0.
+    """
+    candidates = (
+        select(OutboxMessage.id)
+        .where(due_condition(now))
+        .order_by(OutboxMessage.next_attempt_at, OutboxMessage.id)
+        .limit(batch)
+    )
+    claim = update(OutboxMessage).values(
+        status=OutboxStatus.SENDING, locked_at=now, attempts=OutboxMessage.attempts + 1
+    )
+    if session.get_bind().dialect.name == "postgresql":
+        ids = list(session.scalars(candidates.with_for_update(skip_locked=True)))
+        if ids:
+            session.execute(claim.where(OutboxMessage.id.in_(ids)))
+        session.commit()
+        return ids
+    ids = list(session.scalars(candidates))
+    session.commit()  # no read snapshot may stay open: SQLite could not upgrade it to write
+    claimed = []
+    for row_id in ids:
+        result: Any = session.execute(
+            claim.where(OutboxMessage.id == row_id, due_condition(now)),
+            execution_options={"synchronize_session": False},
+        )
+        if result.rowcount == 1:
+            claimed.append(row_id)
+    session.commit()
+    return claimed
+
+
+def retry_delay(attempts: int) -> timedelta:
+    """Doubling from ``MAIL_RETRY_BASE_SECONDS`` up to ``MAIL_RETRY_MAX_SECONDS``, jittered.
+
+    The jitter takes half of the delay at random, so that messages that failed together
+    (an outage) do not all come back in the same second; the delay still never shrinks
+    from one attempt to the next.
+    """
+    config = current_app.config
+    base = float(config["MAIL_RETRY_BASE_SECONDS"])
+    ceiling = float(config["MAIL_RETRY_MAX_SECONDS"])
+    delay = min(ceiling, base * 2 ** max(0, attempts - 1))
+    return timedelta(seconds=delay / 2 + random.uniform(0, delay / 2))
+
+
+def classify(error: Exception) -> Failure:
+    """4xx replies and connection trouble are retried; 5xx replies are final."""
+    if isinstance(error, smtplib.SMTPRecipientsRefused):
+        code, text = next(iter(error.recipients.values()))
+        return _by_reply(code, text, connection_lost=False)
+    if isinstance(error, smtplib.SMTPResponseException):
+        # 421: the server closes the channel (smtplib has closed it already).
+        return _by_reply(error.smtp_code, error.smtp_error, connection_lost=error.smtp_code == 421)
+    if isinstance(error, OSError):  # smtplib.SMTPException is an OSError too
+        return Failure(_describe(error), permanent=False, connection_lost=True)
+    return Failure(_describe(error), permanent=True, connection_lost=False)
+
+
+def _by_reply(code: int, text: bytes | str, *, connection_lost: bool) -> Failure:
+    if isinstance(text, bytes):
+        text = text.decode("utf-8", "replace")
+    return Failure(f"{code} {text}".strip(), permanent=code >= 500, connection_lost=connection_lost)
+
+
+def _describe(error: BaseException) -> str:
+    return f"{type(error).__name__}: {error}".strip().rstrip(":")
+
+
+def deliver_due(
+    session: DBSession, *, batch: int | None = None, now: datetime | None = None
+) -> DeliveryReport:
+    """Claim and deliver one batch of due messages; commits claims and outcomes.
+
+    Messages go over one SMTP connection (or into the ``.eml`` folder). A refused message
+    does not stop the others; a lost connection does, and puts the untried rest back.
+    """
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    now = now or utcnow()
+    ids = claim_due(session, batch=batch or int(app.config["MAIL_BATCH_SIZE"]), now=now)
+    report = DeliveryReport(claimed=len(ids))
+    if not ids:
+        return report
+    rows: Sequence[OutboxMessage] = session.scalars(
+        select(OutboxMessage).where(OutboxMessage.id.in_(ids)).order_by(OutboxMessage.id)
+    ).all()
+    transport: Transport | None = None
+    postgresql = session.get_bind().dialect.name == "postgresql"
+    try:
+        for position, row in enumerate(rows):
+            if postgresql:
+                # An outcome lost in a database crash only means the row is sent again
+                # (same Message-ID), so its commit need not wait for the disk.
+                session.execute(text("SET LOCAL synchronous_commit TO OFF"))
+            try:
+                message = OutboxMail(row, sender=str(app.config["MAIL_DEFAULT_SENDER"]))
+                if transport is None:
+                    transport = open_transport(app)
+                transport.send(message)
+            except Exception as error:
+                failure = classify(error)
+                _record_failure(row, failure, now=now, report=report)
+                session.commit()
+                if failure.connection_lost:
+                    report.interrupted = True
+                    _release(session, rows[position + 1 :], now=now)
+                    break
+                continue
+            row.status = OutboxStatus.SENT
+            row.sent_at = utcnow()
+            row.locked_at = None
+            row.last_error = None
+            report.sent += 1
+            session.commit()
+    finally:
+        if transport is not None:
+            transport.close()
+    return report
+
+
+def _record_failure(
+    row: OutboxMessage, failure: Failure, *, now: datetime, report: DeliveryReport
+) -> None:
+    row.locked_at = None
+    gave_up = row.attempts >= int(current_app.config["MAIL_MAX_ATTEMPTS"])
+    if failure.permanent or gave_up:
+        row.status = OutboxStatus.FAILED
+        row.last_error = (
+            failure.reason
+            if failure.permanent
+            else f"gave up after {row.attempts} attempts: {failure.reason}"
+        )
+        report.failed += 1
+        current_app.logger.error("mail %s to %s failed: %s", row.id, row.recipient, row.last_error)
+        return
+    row.status = OutboxStatus.RETRY
+    row.last_error = failure.reason
+    row.next_attempt_at = now + retry_delay(row.attempts)
+    report.retried += 1
+    current_app.logger.warning(
+        "mail %s to %s: %s; retry at %s", row.id, row.recipient, failure.reason, row.next_attempt_at
+    )
+
+
+def _release(session: DBSession, rows: Sequence[OutboxMessage], *, now: datetime) -> None:
+    """Give back claimed rows that were never tried; their attempt does not count."""
+    for row in rows:
+        row.status = OutboxStatus.RETRY if row.attempts > 1 else OutboxStatus.QUEUED
+        row.attempts -= 1
+        row.locked_at = None
+        row.next_attempt_at = now + retry_delay(max(1, row.attempts))
+    session.commit()
+
+
+def deliver_all_due(session: DBSession, *, batch: int | None = None) -> DeliveryReport:
+    """Deliver batches until nothing is due (rows put back for later stay for later)."""
+    total = DeliveryReport()
+    while True:
+        report = deliver_due(session, batch=batch)
+        for field in ("claimed", "sent", "retried", "failed"):
+            setattr(total, field, getattr(total, field) + getattr(report, field))
+        if report.claimed == 0 or report.interrupted:
+            total.interrupted = report.interrupted
+            return total
