@@ -51,9 +51,7 @@ def test_a_registration_that_fits_is_confirmed_and_its_attendees_take_seats(
     assert seats_taken(db.session, event.id) == 2
 
 
-def test_the_whole_registration_waits_when_too_few_seats_are_left(
-    db, make_event, register_company
-):
+def test_the_whole_registration_waits_when_too_few_seats_are_left(db, make_event, register_company):
     event = make_event(capacity=3)
     first = register_company(event, "A1", "A2")
     second = register_company(event, "B1", "B2")  # one seat left, two wanted
@@ -181,7 +179,10 @@ def test_the_same_attendee_email_twice_for_one_event_gets_a_message_not_a_seat(
 def test_one_email_twice_in_one_registration_is_refused(db, make_event):
     event = make_event()
     data = registration_input(
-        attendees=[AttendeeInput("Ada", "ada@firma.example"), AttendeeInput("A", "ADA@firma.example")]
+        attendees=[
+            AttendeeInput("Ada", "ada@firma.example"),
+            AttendeeInput("A", "ADA@firma.example"),
+        ]
     )
     with pytest.raises(DomainError) as refused:
         register(db.session, event.id, data)

@@ -57,8 +57,13 @@ def _sections(items: list[ListedEvent]) -> list[Section]:
 
 @bp.app_template_filter("zone_name")
 def zone_name(value: datetime, timezone: str) -> str:
-    """The short local name of the time zone at that instant: "MESZ", "CEST"."""
-    return format_datetime(value, "z", tzinfo=ZoneInfo(timezone), locale=get_locale())
+    """The time zone at that instant as people say it: "MESZ", or where the language has no
+    short name (English for Berlin), the long one: "Central European Summer Time"."""
+    zone, locale = ZoneInfo(timezone), get_locale()
+    short = format_datetime(value, "z", tzinfo=zone, locale=locale)
+    if short[:1] in ("+", "-") or short.startswith("GMT"):
+        return format_datetime(value, "zzzz", tzinfo=zone, locale=locale)
+    return short
 
 
 @bp.app_template_global()

@@ -67,9 +67,7 @@ def _active_attendee(registration: Registration, attendee_id: int) -> Attendee:
     raise NotFound(_("Diese Person gehört nicht (mehr) zu Ihrer Anmeldung."))
 
 
-def _insert(
-    session: DBSession, registration: Registration, attendee: Attendee, field: str
-) -> None:
+def _insert(session: DBSession, registration: Registration, attendee: Attendee, field: str) -> None:
     """Add and flush a new attendee; a lost race for the same email becomes the usual
     message. The attendee joins inside the savepoint (begin_nested flushes first)."""
     try:
