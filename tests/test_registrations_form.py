@@ -93,6 +93,7 @@ def test_at_least_one_attendee_is_needed(db, make_event, submit_form):
     assert error_after(page, "attendees-0-name") == (
         "Bitte geben Sie mindestens eine teilnehmende Person an."
     )
+    assert "Bitte prüfen Sie die markierten Angaben." in page
     assert count(db, Registration) == 0
 
 

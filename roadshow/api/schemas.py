@@ -137,15 +137,19 @@ def api_field(form_field: str) -> str:
 
 
 def form_errors(form: RegistrationForm) -> dict[str, list[str]]:
+    """The form's messages under the API's names, read from the fields themselves (the
+    form's ``errors`` dict is cached before the cross-row checks add theirs)."""
     errors: dict[str, list[str]] = {}
-    for name, messages in form.errors.items():
-        if name == "attendees":
-            for index, entry in enumerate(messages):
-                if isinstance(entry, dict):
-                    for part, texts in entry.items():
-                        errors[f"attendees.{index}.{part}"] = [str(t) for t in texts]
-        elif name != "csrf_token":
-            errors[api_field(name)] = [str(t) for t in messages]
+    for field in form:
+        if field.name == "attendees":
+            for index, entry in enumerate(form.attendees.entries):
+                for part in entry.form:
+                    if part.errors:
+                        errors[f"attendees.{index}.{part.short_name}"] = [
+                            str(t) for t in part.errors
+                        ]
+        elif field.errors and field.name != "csrf_token":
+            errors[api_field(field.name)] = [str(t) for t in field.errors]
     return errors
 
 

@@ -134,6 +134,7 @@ def register(slug: str) -> str | Response | tuple[str, int]:
             form=form,
             closed_reason=closed_reason,
             page_error=page_error,
+            invalid=status == 422,
         ),
         status,
     )
