@@ -37,6 +37,7 @@ def test_a_company_registers_two_employees_and_gets_its_link(db, client, make_ev
     assert "Ihre Anmeldung ist bestätigt: 2 Plätze sind für Schreinerei Huber reserviert." in page
     assert thanks.headers["Referrer-Policy"] == "no-referrer"
     assert thanks.headers["Cache-Control"] == "no-store"
+    assert thanks.mimetype == "text/html"
     link = re.search(r'<code class="manage-url">([^<]+)</code>', page).group(1)
     assert link.startswith("http://roadshow.example/registrations/")
     registration = db.session.scalar(select(Registration))

@@ -59,6 +59,7 @@ def test_the_page_shows_the_registration_and_a_get_changes_nothing(
     assert "Ada Huber" in page and "max.huber@firma.example" in page
     assert "Status: <strong>bestätigt</strong>" in page
     assert response.headers["Referrer-Policy"] == "no-referrer"
+    assert response.mimetype == "text/html"
     for path in ("/attendees", f"/attendees/{attendee_ids(db, outcome)[0]}/remove", "/cancel"):
         assert client.get(f"/registrations/{outcome.token}{path}").status_code == 405
     assert snapshot(db) == before

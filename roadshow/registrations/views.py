@@ -7,6 +7,7 @@ from flask import (
     abort,
     current_app,
     flash,
+    make_response,
     redirect,
     render_template,
     request,
@@ -157,7 +158,7 @@ def thanks(token: str) -> Response:
         token=token,
         manage_link=manage_url(token),
     )
-    return _private(Response(page))
+    return _private(make_response(page))
 
 
 def _render_manage(
@@ -191,7 +192,7 @@ def _render_manage(
         join_url=event.join_url if confirmed and event.kind is EventKind.WEBINAR else None,
         page_error=page_error,
     )
-    return _private(Response(page, status=status))
+    return _private(make_response(page, status))
 
 
 @bp.get("/registrations/<token>")
