@@ -162,7 +162,8 @@ def test_invalid_fields_answer_422_with_messages_per_field(
     conforms(client, "Error", data)
     errors = data["errors"]
     assert errors["company.name"] == ["Bitte ausfüllen."]
-    assert "company.size" in errors and errors["company.town"] == ["Bitte ausfüllen."]
+    assert errors["company.size"] == ["Bitte auswählen."]
+    assert errors["company.town"] == ["Bitte ausfüllen."]
     assert errors["contact"] == ["Erwartet wird ein Objekt."]
     assert errors["attendees.0.email"] == ["Bitte geben Sie eine gültige E-Mail-Adresse an."]
     assert errors["attendees.1.name"] == ["Bitte ausfüllen."]

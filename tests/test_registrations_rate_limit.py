@@ -50,3 +50,14 @@ def test_the_api_answers_429_in_json(client, make_event):
     assert response.get_json()["message"].startswith("Zu viele Anfragen")
     assert "Retry-After" in response.headers
     assert client.get("/api/v1/events").status_code == 200
+
+
+def test_form_and_api_share_one_allowance_per_address(client, make_event):
+    event = make_event()
+    url = f"/events/{event.slug}/register"
+    token = csrf_token_from(client.get(url).get_data(as_text=True))
+    assert client.post(url, data={"csrf_token": token}).status_code == 422
+    api = f"/api/v1/events/{event.id}/registrations"
+    assert client.post(api, json={}).status_code == 422
+    assert client.post(url, data={"csrf_token": token}).status_code == 429
+    assert client.post(api, json={}).status_code == 429

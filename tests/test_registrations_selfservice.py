@@ -237,8 +237,14 @@ def test_nothing_changes_once_the_event_has_begun(db, client, make_event, regist
     outcome = register_company(event, "Ada", "Max")
     event.starts_at = datetime.now(UTC) - timedelta(minutes=5)
     db.session.commit()
+    page = client.get(f"/registrations/{outcome.token}").get_data(as_text=True)
+    assert "Ada" in page and "abmelden" not in page and "stornieren</button>" not in page
+    token = csrf_token_from(client.get("/login").get_data(as_text=True))
     before = snapshot(db)
-    response = post(client, outcome.token, f"/attendees/{attendee_ids(db, outcome)[1]}/remove")
+    max_ = attendee_ids(db, outcome)[1]
+    response = client.post(
+        f"/registrations/{outcome.token}/attendees/{max_}/remove", data={"csrf_token": token}
+    )
     assert response.status_code == 409
     assert "Änderungen sind nicht mehr möglich" in response.get_data(as_text=True)
     assert snapshot(db) == before

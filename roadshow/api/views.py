@@ -21,11 +21,11 @@ from roadshow.api.schemas import (
 from roadshow.errors import DomainError, NotFound
 from roadshow.events.models import EventKind
 from roadshow.events.services import ListingFilter, listing, public_event
-from roadshow.extensions import db, limiter
+from roadshow.extensions import db
 from roadshow.registrations.forms import registration_form
 from roadshow.registrations.notifications import manage_url
 from roadshow.registrations.services import register
-from roadshow.registrations.views import registration_rate_limit
+from roadshow.registrations.views import registration_limit
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
@@ -77,7 +77,7 @@ def event(event_id: int) -> Response:
 
 
 @bp.post("/events/<int:event_id>/registrations")
-@limiter.limit(registration_rate_limit)
+@registration_limit
 def create_registration(event_id: int) -> Response:
     """Register a company; ``Idempotency-Key`` makes a repeated request store one."""
     item = public_event(db.session, id=event_id)

@@ -20,7 +20,15 @@ from wtforms import (
     SelectField,
     StringField,
 )
-from wtforms.validators import DataRequired, Email, InputRequired, Length, Optional, Regexp
+from wtforms.validators import (
+    AnyOf,
+    DataRequired,
+    Email,
+    InputRequired,
+    Length,
+    Optional,
+    Regexp,
+)
 
 from roadshow.registrations.services import AttendeeInput, RegistrationInput
 
@@ -78,6 +86,11 @@ def select_choices(choices: list[tuple[str, Any]], placeholder: Any = None) -> l
     return [SelectChoice("", placeholder), *options] if placeholder is not None else options
 
 
+def one_of(choices: list[tuple[str, Any]]) -> AnyOf:
+    """The choice must be one offered (a message of ours rather than WTForms' English one)."""
+    return AnyOf([value for value, _label in choices], message=CHOOSE)
+
+
 def label_of(choices: list[tuple[str, Any]], value: str) -> str:
     """The readable label of a stored choice (the value itself if it is unknown)."""
     return str(dict(choices).get(value, value))
@@ -110,12 +123,14 @@ class RegistrationForm(FlaskForm):
     company_size = SelectField(
         _l("Größe des Unternehmens"),
         choices=select_choices(COMPANY_SIZES, _l("Bitte wählen …")),
-        validators=[InputRequired(CHOOSE)],
+        validators=[InputRequired(CHOOSE), one_of(COMPANY_SIZES)],
+        validate_choice=False,
     )
     industry = SelectField(
         _l("Branche"),
         choices=select_choices(INDUSTRIES, _l("Bitte wählen …")),
-        validators=[InputRequired(CHOOSE)],
+        validators=[InputRequired(CHOOSE), one_of(INDUSTRIES)],
+        validate_choice=False,
     )
     postcode = StringField(
         _l("PLZ"), validators=[DataRequired(REQUIRED), POSTCODE], filters=[clean_text]
@@ -137,7 +152,11 @@ class RegistrationForm(FlaskForm):
         _l("Telefon (freiwillig)"), validators=[Optional(), PHONE], filters=[clean_text]
     )
     language = SelectField(
-        _l("Sprache für E-Mails"), choices=select_choices(LANGUAGES), default="de"
+        _l("Sprache für E-Mails"),
+        choices=select_choices(LANGUAGES),
+        default="de",
+        validators=[one_of(LANGUAGES)],
+        validate_choice=False,
     )
     privacy_consent = BooleanField(
         _l("Ich habe die Datenschutzhinweise gelesen und willige in die Verarbeitung ein."),

@@ -20,7 +20,8 @@ from werkzeug.exceptions import TooManyRequests
 from werkzeug.wrappers import Response
 
 from roadshow.errors import DomainError, NotFound
-from roadshow.events.models import EventKind
+from roadshow.database import utcnow
+from roadshow.events.models import EventKind, EventStatus
 from roadshow.events.services import ListedEvent, public_event
 from roadshow.extensions import db, limiter
 from roadshow.registrations import selfservice
@@ -44,6 +45,13 @@ bp = Blueprint("registrations", __name__)
 
 def registration_rate_limit() -> str:
     return str(current_app.config["REGISTRATION_RATE_LIMIT"])
+
+
+# One allowance per client address for every registration POST (form, self-service, API),
+# so that switching between them does not multiply it.
+registration_limit = limiter.shared_limit(
+    registration_rate_limit, scope="registration", methods=["POST"]
+)
 
 
 @bp.errorhandler(TooManyRequests)
@@ -98,7 +106,7 @@ def _event_or_404(slug: str) -> ListedEvent:
 
 
 @bp.route("/events/<slug>/register", methods=["GET", "POST"])
-@limiter.limit(registration_rate_limit, methods=["POST"])
+@registration_limit
 def register(slug: str) -> str | Response | tuple[str, int]:
     item = _event_or_404(slug)
     event = item.event
@@ -188,6 +196,7 @@ def _render_manage(
         replace_forms=replace_forms,
         cancel_form=cancel_form or CancelRegistrationForm(formdata=None),
         can_add=registration_closed_reason(event) is None,
+        can_change=event.status is EventStatus.PUBLISHED and event.starts_at > utcnow(),
         # The join link is for confirmed attendees only, never for public pages.
         join_url=event.join_url if confirmed and event.kind is EventKind.WEBINAR else None,
         page_error=page_error,
@@ -231,7 +240,7 @@ def _refused(
 
 
 @bp.post("/registrations/<token>/attendees")
-@limiter.limit(registration_rate_limit)
+@registration_limit
 def add_attendee(token: str) -> Response:
     registration = _registration_or_404(token)
     form = AttendeeChangeForm(prefix="add")
@@ -245,7 +254,7 @@ def add_attendee(token: str) -> Response:
 
 
 @bp.post("/registrations/<token>/attendees/<int:attendee_id>/replace")
-@limiter.limit(registration_rate_limit)
+@registration_limit
 def replace_attendee(token: str, attendee_id: int) -> Response:
     registration = _registration_or_404(token)
     form = AttendeeChangeForm(prefix=f"replace-{attendee_id}")
@@ -261,7 +270,7 @@ def replace_attendee(token: str, attendee_id: int) -> Response:
 
 
 @bp.post("/registrations/<token>/attendees/<int:attendee_id>/remove")
-@limiter.limit(registration_rate_limit)
+@registration_limit
 def remove_attendee(token: str, attendee_id: int) -> Response:
     registration = _registration_or_404(token)
     try:
@@ -272,7 +281,7 @@ def remove_attendee(token: str, attendee_id: int) -> Response:
 
 
 @bp.post("/registrations/<token>/cancel")
-@limiter.limit(registration_rate_limit)
+@registration_limit
 def cancel(token: str) -> Response:
     registration = _registration_or_404(token)
     form = CancelRegistrationForm()
