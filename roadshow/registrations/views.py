@@ -19,8 +19,8 @@ from flask_wtf import FlaskForm
 from werkzeug.exceptions import TooManyRequests
 from werkzeug.wrappers import Response
 
-from roadshow.errors import DomainError, NotFound
 from roadshow.database import utcnow
+from roadshow.errors import DomainError, NotFound
 from roadshow.events.models import EventKind, EventStatus
 from roadshow.events.services import ListedEvent, public_event
 from roadshow.extensions import db, limiter
