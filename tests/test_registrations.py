@@ -316,3 +316,24 @@ def test_tokens_are_long_random_and_only_their_hash_is_stored(db, make_event, re
     assert find_registration(db.session, stored.token_hash) is None  # the hash opens nothing
     assert find_registration(db.session, "../../etc/passwd") is None
     assert register_company(event, "Max").token != token
+
+
+def first_write(statements: list[str]) -> str:
+    return next(s for s in statements if not s.lstrip().upper().startswith(("SELECT", "PRAGMA")))
+
+
+def test_the_event_lock_is_the_first_write_of_every_seat_change(
+    db, make_event, register_company, count_queries
+):
+    """On SQLite the first write takes the database lock; an earlier write (or a read inside
+    an open transaction) would let two requests count the same free seats."""
+    event = make_event(capacity=1)
+    with count_queries() as statements:
+        register(db.session, event.id, registration_input("Ada", "Max"))
+    db.session.commit()
+    assert first_write(statements).startswith("UPDATE event SET updated_at=event.updated_at")
+    waiting = register_company(event, "Grace", "Linus")
+    with count_queries() as statements:
+        cancel_registration(db.session, waiting.registration)
+    db.session.commit()
+    assert first_write(statements).startswith("UPDATE event SET updated_at=event.updated_at")
