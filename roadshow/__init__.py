@@ -41,11 +41,13 @@ def create_app(config: dict[str, Any] | None = None, instance_path: str | None =
     login_manager.init_app(app)
     i18n.init_app(app)
 
-    from roadshow import accounts, demo, events
+    from roadshow import accounts, api, demo, events, registrations
     from roadshow.mail import init_app as init_mail_domain
 
     accounts.init_app(app)
     events.init_app(app)
+    registrations.init_app(app)
+    api.init_app(app)
     demo.init_app(app)
     init_mail_domain(app)
 

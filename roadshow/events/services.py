@@ -2,50 +2,163 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 from dateutil.rrule import rrulestr
 from flask_babel import gettext as _
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, Select, func, select
 from sqlalchemy.orm import selectinload
 
 from roadshow.accounts.models import AuditLog
 from roadshow.database import DBSession, utcnow
 from roadshow.errors import DomainError
-from roadshow.events.models import Event, EventPartner, EventStatus, Series
+from roadshow.events.models import Event, EventKind, EventPartner, EventStatus, Series, Tour, Venue
 from roadshow.events.notifications import (
     EventChange,
     notify_event_cancelled,
     notify_event_changed,
     place_text,
 )
+from roadshow.partners.models import Partner
+from roadshow.registrations.services import seats_taken_subquery
 
 if TYPE_CHECKING:
     from roadshow.accounts.models import User
-    from roadshow.events.models import Venue
 
 
-def upcoming_events(session: DBSession, *, now: datetime | None = None) -> Sequence[Event]:
-    """Published and cancelled events that have not ended, soonest first.
+@dataclass(frozen=True)
+class ListingFilter:
+    """What the public listing (and the API) can be narrowed to; empty means everything."""
 
-    Venues, tours and partners come in a fixed number of queries, whatever the count.
-    """
-    now = now or utcnow()
-    query = (
-        select(Event)
-        .where(Event.status.in_([EventStatus.PUBLISHED, EventStatus.CANCELLED]))
-        .where(Event.ends_at >= now)
-        .order_by(Event.starts_at, Event.id)
+    town: str | None = None
+    kind: EventKind | None = None
+    partner: str | None = None  # partner slug
+    tour: str | None = None  # tour slug
+
+    @classmethod
+    def from_args(cls, args: Mapping[str, str]) -> ListingFilter:
+        """From query parameters; unknown kinds are ignored, as a search form would."""
+        kind = args.get("kind") or None
+        known_kinds = {k.value for k in EventKind}
+        return cls(
+            town=(args.get("town") or "").strip() or None,
+            kind=EventKind(kind) if kind in known_kinds else None,
+            partner=(args.get("partner") or "").strip() or None,
+            tour=(args.get("tour") or "").strip() or None,
+        )
+
+    @property
+    def active(self) -> bool:
+        return any((self.town, self.kind, self.partner, self.tour))
+
+
+@dataclass(frozen=True)
+class ListedEvent:
+    """An event with the seats still free (0 when full; cancelled events count none)."""
+
+    event: Event
+    seats_left: int
+
+    @property
+    def full(self) -> bool:
+        return self.seats_left <= 0
+
+
+def _with_seats(query: Select[Event]) -> Select[Event, int]:
+    """Add the seats taken to an event query: one aggregate join, not a query per event."""
+    taken = seats_taken_subquery()
+    return (
+        query.add_columns(func.coalesce(taken.c.taken, 0))
+        .outerjoin(taken, taken.c.event_id == Event.id)
         .options(
             selectinload(Event.venue),
             selectinload(Event.tour),
             selectinload(Event.partner_roles).selectinload(EventPartner.partner),
         )
     )
-    return session.scalars(query).all()
+
+
+def _listed(rows: Iterable[Any]) -> list[ListedEvent]:
+    return [ListedEvent(event, max(0, event.capacity - int(taken))) for event, taken in rows]
+
+
+def _public() -> ColumnElement[bool]:
+    return Event.status.in_([EventStatus.PUBLISHED, EventStatus.CANCELLED])
+
+
+def listing(
+    session: DBSession, filters: ListingFilter | None = None, *, now: datetime | None = None
+) -> list[ListedEvent]:
+    """Published and cancelled events that have not ended, soonest first, with free seats.
+
+    Seats, venues, tours and partners come in a fixed number of queries, whatever the count.
+    """
+    now = now or utcnow()
+    filters = filters or ListingFilter()
+    query = select(Event).where(_public(), Event.ends_at >= now)
+    if filters.kind:
+        query = query.where(Event.kind == filters.kind)
+    if filters.town:
+        query = query.where(Event.venue.has(func.lower(Venue.town) == filters.town.lower()))
+    if filters.tour:
+        query = query.where(Event.tour.has(Tour.slug == filters.tour))
+    if filters.partner:
+        query = query.where(
+            Event.partner_roles.any(EventPartner.partner.has(Partner.slug == filters.partner))
+        )
+    query = query.order_by(Event.starts_at, Event.id)
+    return _listed(session.execute(_with_seats(query)).all())
+
+
+def upcoming_events(session: DBSession, *, now: datetime | None = None) -> Sequence[Event]:
+    """Published and cancelled events that have not ended, soonest first."""
+    return [item.event for item in listing(session, now=now)]
+
+
+def public_event(session: DBSession, **lookup: Any) -> ListedEvent | None:
+    """One published or cancelled event (by ``slug`` or ``id``) with its free seats."""
+    query = select(Event).where(_public()).filter_by(**lookup)
+    row = session.execute(_with_seats(query)).first()
+    return _listed([row])[0] if row else None
+
+
+def tour_events(session: DBSession, tour: Tour) -> list[ListedEvent]:
+    """Every public event of a tour in date order, past ones included."""
+    query = select(Event).where(_public(), Event.tour_id == tour.id)
+    return _listed(session.execute(_with_seats(query.order_by(Event.starts_at, Event.id))).all())
+
+
+@dataclass(frozen=True)
+class FilterChoices:
+    towns: list[str]
+    partners: list[Partner]
+    tours: list[Tour]
+
+
+def filter_choices(session: DBSession, *, now: datetime | None = None) -> FilterChoices:
+    """The towns, partners and tours that upcoming public events have (three queries)."""
+    now = now or utcnow()
+    upcoming = select(Event.id).where(_public(), Event.ends_at >= now)
+    towns = session.scalars(
+        select(Venue.town)
+        .join(Event, Event.venue_id == Venue.id)
+        .where(Event.id.in_(upcoming))
+        .distinct()
+        .order_by(Venue.town)
+    ).all()
+    partners = session.scalars(
+        select(Partner)
+        .where(Partner.event_roles.any(EventPartner.event_id.in_(upcoming)))
+        .order_by(Partner.name)
+    ).all()
+    tours = session.scalars(
+        select(Tour).where(Tour.events.any(Event.id.in_(upcoming))).order_by(Tour.title)
+    ).all()
+    return FilterChoices(list(towns), list(partners), list(tours))
 
 
 def expand_series(series: Series, *, until: datetime | None = None) -> list[datetime]:

@@ -1,30 +1,121 @@
+"""Public pages: the listing (start page), an event's page, a tour's page."""
+
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import datetime
 from itertools import groupby
+from urllib.parse import urlencode
+from zoneinfo import ZoneInfo
 
-from flask import Blueprint, render_template
+from babel.dates import format_datetime
+from flask import Blueprint, abort, render_template, request
+from flask_babel import get_locale
 from sqlalchemy import select
 
-from roadshow.events.models import Event, EventStatus
-from roadshow.events.services import upcoming_events
+from roadshow.database import utcnow
+from roadshow.events.models import EventKind, PartnerRole, Tour, Venue
+from roadshow.events.services import (
+    ListedEvent,
+    ListingFilter,
+    filter_choices,
+    listing,
+    public_event,
+    tour_events,
+)
 from roadshow.extensions import db
+from roadshow.registrations.services import registration_closed_reason
 
 bp = Blueprint("events", __name__)
+
+ROLE_ORDER = [PartnerRole.HOST, PartnerRole.SPEAKER, PartnerRole.EXHIBITOR, PartnerRole.SPONSOR]
+
+
+@dataclass(frozen=True)
+class Section:
+    """Events of one tour (or of none), month by month."""
+
+    tour: Tour | None
+    months: list[tuple[str, list[ListedEvent]]]
+
+
+def _sections(items: list[ListedEvent]) -> list[Section]:
+    by_tour: dict[int | None, list[ListedEvent]] = {}
+    for item in items:  # in date order, so tours come in the order of their next event
+        by_tour.setdefault(item.event.tour_id, []).append(item)
+    sections = []
+    for group in by_tour.values():
+        months = [
+            (month, list(entries))
+            for month, entries in groupby(
+                group, key=lambda i: i.event.local_starts_at.strftime("%Y-%m")
+            )
+        ]
+        sections.append(Section(group[0].event.tour, months))
+    return sections
+
+
+@bp.app_template_filter("zone_name")
+def zone_name(value: datetime, timezone: str) -> str:
+    """The time zone at that instant as people say it: "MESZ", or where the language has no
+    short name (English for Berlin), the long one: "Central European Summer Time"."""
+    zone, locale = ZoneInfo(timezone), get_locale()
+    short = format_datetime(value, "z", tzinfo=zone, locale=locale)
+    if short[:1] in ("+", "-") or short.startswith("GMT"):
+        return format_datetime(value, "zzzz", tzinfo=zone, locale=locale)
+    return short
+
+
+@bp.app_template_global()
+def osm_url(venue: Venue) -> str:
+    """A plain link to OpenStreetMap; nothing of theirs is embedded in our pages."""
+    if venue.latitude is not None and venue.longitude is not None:
+        lat, lon = f"{venue.latitude:.5f}", f"{venue.longitude:.5f}"
+        return f"https://www.openstreetmap.org/?mlat={lat}&mlon={lon}#map=17/{lat}/{lon}"
+    query = urlencode({"query": f"{venue.name}, {venue.address}"})
+    return f"https://www.openstreetmap.org/search?{query}"
 
 
 @bp.get("/")
 def index() -> str:
-    events = upcoming_events(db.session)
-    months = [
-        (month, list(items))
-        for month, items in groupby(events, key=lambda e: e.local_starts_at.strftime("%Y-%m"))
-    ]
-    return render_template("events/index.html", months=months, count=len(events))
+    filters = ListingFilter.from_args(request.args)
+    items = listing(db.session, filters)
+    return render_template(
+        "events/index.html",
+        sections=_sections(items),
+        count=len(items),
+        filters=filters,
+        choices=filter_choices(db.session),
+        kinds=list(EventKind),
+    )
 
 
 @bp.get("/events/<slug>")
 def detail(slug: str) -> str:
-    event = db.first_or_404(
-        select(Event).where(Event.slug == slug, Event.status != EventStatus.DRAFT)
+    item = public_event(db.session, slug=slug)
+    if item is None:
+        abort(404)
+    event = item.event
+    roles = {
+        role: [ep.partner for ep in event.partner_roles if ep.role is role] for role in ROLE_ORDER
+    }
+    return render_template(
+        "events/detail.html",
+        event=event,
+        seats_left=item.seats_left,
+        closed_reason=registration_closed_reason(event),
+        roles=[(role, partners) for role, partners in roles.items() if partners],
+        ref=request.args.get("ref") or None,
     )
-    return render_template("events/detail.html", event=event)
+
+
+@bp.get("/tours/<slug>")
+def tour(slug: str) -> str:
+    found = db.session.scalar(select(Tour).where(Tour.slug == slug))
+    if found is None:
+        abort(404)
+    items = tour_events(db.session, found)
+    now = utcnow()
+    stops = [i for i in items if i.event.kind is EventKind.STOP]
+    others = [i for i in items if i.event.kind is not EventKind.STOP and i.event.ends_at >= now]
+    return render_template("events/tour.html", tour=found, stops=stops, others=others, now=now)

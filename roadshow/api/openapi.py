@@ -1,0 +1,263 @@
+"""The OpenAPI 3.1 description of the public API, served at ``/api/v1/openapi.json``."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import current_app
+
+from roadshow import __version__
+from roadshow.registrations.forms import COMPANY_SIZES, INDUSTRIES
+
+TEXT = {"type": "string"}
+NULLABLE_TEXT = {"type": ["string", "null"]}
+VENUE_FIELDS = ("name", "street", "postcode", "town")
+
+
+def _ref(name: str) -> dict[str, str]:
+    return {"$ref": f"#/components/schemas/{name}"}
+
+
+def _json(schema: dict[str, Any], description: str) -> dict[str, Any]:
+    return {"description": description, "content": {"application/json": {"schema": schema}}}
+
+
+def _schemas() -> dict[str, Any]:
+    return {
+        "Event": {
+            "type": "object",
+            "required": [
+                "id",
+                "kind",
+                "title",
+                "status",
+                "starts_at",
+                "ends_at",
+                "timezone",
+                "town",
+                "capacity",
+                "seats_left",
+                "url",
+                "ics_url",
+            ],
+            "properties": {
+                "id": {"type": "integer"},
+                "kind": {"enum": ["stop", "webinar", "workshop"]},
+                "title": TEXT,
+                "description": TEXT,
+                "status": {"enum": ["published", "cancelled"]},
+                "starts_at": {
+                    "type": "string",
+                    "format": "date-time",
+                    "description": "Local time with UTC offset, ISO 8601.",
+                },
+                "ends_at": {"type": "string", "format": "date-time"},
+                "timezone": {"type": "string", "examples": ["Europe/Berlin"]},
+                "town": {**NULLABLE_TEXT, "description": "null for online events"},
+                "venue": {
+                    "oneOf": [
+                        {"type": "null"},
+                        {
+                            "type": "object",
+                            "required": list(VENUE_FIELDS),
+                            "properties": dict.fromkeys(VENUE_FIELDS, TEXT),
+                        },
+                    ]
+                },
+                "tour": {
+                    "oneOf": [
+                        {"type": "null"},
+                        {
+                            "type": "object",
+                            "required": ["slug", "title"],
+                            "properties": {"slug": TEXT, "title": TEXT},
+                        },
+                    ]
+                },
+                "partners": {
+                    "type": "array",
+                    "items": {
+                        "type": "object",
+                        "required": ["slug", "name", "role"],
+                        "properties": {
+                            "slug": TEXT,
+                            "name": TEXT,
+                            "role": {"enum": ["host", "speaker", "exhibitor", "sponsor"]},
+                        },
+                    },
+                },
+                "capacity": {"type": "integer", "minimum": 0},
+                "seats_left": {"type": "integer", "minimum": 0},
+                "max_attendees_per_registration": {"type": "integer", "minimum": 1},
+                "registration_open": {"type": "boolean"},
+                "url": {"type": "string", "format": "uri"},
+                "ics_url": {"type": "string", "format": "uri"},
+                "registration_url": {"type": "string", "format": "uri"},
+            },
+        },
+        "EventList": {
+            "type": "object",
+            "required": ["events"],
+            "properties": {"events": {"type": "array", "items": _ref("Event")}},
+        },
+        "RegistrationRequest": {
+            "type": "object",
+            "required": ["company", "contact", "attendees", "privacy_consent"],
+            "properties": {
+                "company": {
+                    "type": "object",
+                    "required": ["name", "size", "industry", "postcode", "town"],
+                    "properties": {
+                        "name": {"type": "string", "maxLength": 200},
+                        "size": {"enum": [value for value, _label in COMPANY_SIZES]},
+                        "industry": {"enum": [value for value, _label in INDUSTRIES]},
+                        "postcode": {"type": "string", "maxLength": 10},
+                        "town": {"type": "string", "maxLength": 100},
+                    },
+                },
+                "contact": {
+                    "type": "object",
+                    "required": ["name", "email"],
+                    "properties": {
+                        "name": {"type": "string", "maxLength": 200},
+                        "email": {"type": "string", "format": "email"},
+                        "phone": {"type": "string", "maxLength": 40},
+                    },
+                },
+                "attendees": {
+                    "type": "array",
+                    "minItems": 1,
+                    "description": "At most the event's max_attendees_per_registration.",
+                    "items": {
+                        "type": "object",
+                        "required": ["name", "email"],
+                        "properties": {
+                            "name": {"type": "string", "maxLength": 200},
+                            "email": {"type": "string", "format": "email"},
+                        },
+                    },
+                },
+                "privacy_consent": {"const": True},
+                "newsletter_consent": {"type": "boolean", "default": False},
+                "share_with_partners": {"type": "boolean", "default": False},
+                "language": {"enum": ["de", "en"], "default": "de"},
+                "ref": {"type": "string", "description": "Slug of the referring partner."},
+            },
+        },
+        "RegistrationCreated": {
+            "type": "object",
+            "required": ["id", "status", "manage_url"],
+            "properties": {
+                "id": {"type": "integer"},
+                "status": {"enum": ["confirmed", "waitlisted"]},
+                "manage_url": {
+                    "type": ["string", "null"],
+                    "format": "uri",
+                    "description": "The secret self-service link; null when the request "
+                    "repeated an earlier Idempotency-Key (the link went out by email).",
+                },
+            },
+        },
+        "Error": {
+            "type": "object",
+            "required": ["message", "errors"],
+            "properties": {
+                "message": TEXT,
+                "errors": {
+                    "type": "object",
+                    "description": "Messages per field, e.g. `attendees.1.email`.",
+                    "additionalProperties": {"type": "array", "items": TEXT},
+                },
+            },
+        },
+    }
+
+
+def openapi_document() -> dict[str, Any]:
+    """The document, with the server address from ``BASE_URL``."""
+    error = _ref("Error")
+    filters = [
+        {"name": name, "in": "query", "required": False, "schema": schema, "description": text}
+        for name, schema, text in (
+            ("town", TEXT, "Only events in this town."),
+            ("kind", {"enum": ["stop", "webinar", "workshop"]}, "Only this kind."),
+            ("partner", TEXT, "Only events this partner (slug) presents."),
+            ("tour", TEXT, "Only events of this tour (slug)."),
+        )
+    ]
+    event_id = {"name": "event_id", "in": "path", "required": True, "schema": {"type": "integer"}}
+    return {
+        "openapi": "3.1.0",
+        "info": {
+            "title": "Roadshow API",
+            "version": __version__,
+            "description": "Public events and company registrations. Times are ISO 8601 "
+            "with offset. Messages follow `?lang=de|en` (German by default).",
+        },
+        "servers": [{"url": current_app.config["BASE_URL"].rstrip("/") + "/api/v1"}],
+        "paths": {
+            "/events": {
+                "get": {
+                    "operationId": "listEvents",
+                    "summary": "Upcoming public events, soonest first",
+                    "parameters": filters,
+                    "responses": {
+                        "200": _json(_ref("EventList"), "The events"),
+                        "422": _json(error, "An unknown filter value"),
+                    },
+                }
+            },
+            "/events/{event_id}": {
+                "get": {
+                    "operationId": "getEvent",
+                    "summary": "One public event",
+                    "parameters": [event_id],
+                    "responses": {
+                        "200": _json(_ref("Event"), "The event"),
+                        "404": _json(error, "No such public event"),
+                    },
+                }
+            },
+            "/events/{event_id}/registrations": {
+                "post": {
+                    "operationId": "createRegistration",
+                    "summary": "Register a company with one or more attendees",
+                    "description": "Confirmed when all attendees fit into the seats left, "
+                    "else the whole registration goes on the waiting list. Rate-limited "
+                    "per client address.",
+                    "parameters": [
+                        event_id,
+                        {
+                            "name": "Idempotency-Key",
+                            "in": "header",
+                            "required": False,
+                            "schema": {"type": "string", "maxLength": 200},
+                            "description": "Repeating a request with the same key stores "
+                            "one registration and answers 200 with it.",
+                        },
+                    ],
+                    "requestBody": {
+                        "required": True,
+                        "content": {"application/json": {"schema": _ref("RegistrationRequest")}},
+                    },
+                    "responses": {
+                        "201": _json(_ref("RegistrationCreated"), "Registered"),
+                        "200": _json(_ref("RegistrationCreated"), "A repeated Idempotency-Key"),
+                        "400": _json(error, "The body is not a JSON object"),
+                        "404": _json(error, "No such public event"),
+                        "409": _json(error, "The event takes no registrations now"),
+                        "422": _json(error, "Invalid fields, with messages per field"),
+                        "429": _json(error, "Too many requests from this address"),
+                    },
+                }
+            },
+            "/openapi.json": {
+                "get": {
+                    "operationId": "getOpenAPI",
+                    "summary": "This document",
+                    "responses": {"200": {"description": "OpenAPI 3.1 document"}},
+                }
+            },
+        },
+        "components": {"schemas": _schemas()},
+    }

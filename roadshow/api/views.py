@@ -1,0 +1,131 @@
+"""Public JSON endpoints over the same services as the pages: events and registrations."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, jsonify, request
+from flask_babel import gettext as _
+from werkzeug.exceptions import HTTPException
+from werkzeug.wrappers import Response
+
+from roadshow.api.openapi import openapi_document
+from roadshow.api.schemas import (
+    api_field,
+    attendee_rows,
+    event_json,
+    form_data,
+    form_errors,
+    submission_key,
+)
+from roadshow.errors import DomainError, NotFound
+from roadshow.events.models import EventKind
+from roadshow.events.services import ListingFilter, listing, public_event
+from roadshow.extensions import db
+from roadshow.registrations.forms import registration_form
+from roadshow.registrations.notifications import manage_url
+from roadshow.registrations.services import register
+from roadshow.registrations.views import registration_limit
+
+bp = Blueprint("api", __name__, url_prefix="/api/v1")
+
+
+def error_response(
+    status: int, message: str, errors: dict[str, list[str]] | None = None
+) -> Response:
+    response = jsonify({"message": message, "errors": errors or {}})
+    response.status_code = status
+    return response
+
+
+@bp.errorhandler(HTTPException)
+def http_error(error: HTTPException) -> Response:
+    """Every error of the API answers in JSON, with the same shape."""
+    messages = {
+        400: _("Die Anfrage ist kein gültiges JSON-Objekt."),
+        404: _("Das gibt es nicht."),
+        405: _("Diese Methode ist hier nicht erlaubt."),
+        429: _("Zu viele Anfragen von Ihrer Adresse. Bitte versuchen Sie es später noch einmal."),
+    }
+    status = error.code or 500
+    response = error_response(status, messages.get(status, error.name))
+    if status == 429:
+        response.headers.update(error.get_headers())
+        response.headers["Content-Type"] = "application/json"
+    return response
+
+
+@bp.get("/events")
+def events() -> Response:
+    kind = request.args.get("kind")
+    if kind and kind not in {k.value for k in EventKind}:
+        return error_response(
+            422,
+            _("Die Angaben sind unvollständig oder fehlerhaft."),
+            {"kind": [_("Erlaubt sind: stop, webinar, workshop.")]},
+        )
+    items = listing(db.session, ListingFilter.from_args(request.args))
+    return jsonify({"events": [event_json(item) for item in items]})
+
+
+@bp.get("/events/<int:event_id>")
+def event(event_id: int) -> Response:
+    item = public_event(db.session, id=event_id)
+    if item is None:
+        return error_response(404, _("Diese Veranstaltung gibt es nicht."))
+    return jsonify(event_json(item))
+
+
+@bp.post("/events/<int:event_id>/registrations")
+@registration_limit
+def create_registration(event_id: int) -> Response:
+    """Register a company; ``Idempotency-Key`` makes a repeated request store one."""
+    item = public_event(db.session, id=event_id)
+    if item is None:
+        return error_response(404, _("Diese Veranstaltung gibt es nicht."))
+    body: Any = request.get_json(silent=True)
+    if not isinstance(body, dict):
+        return error_response(400, _("Die Anfrage ist kein gültiges JSON-Objekt."))
+    data, errors = form_data(body)
+    form = registration_form(attendee_rows(body), formdata=data, meta={"csrf": False})
+    form.submission_key.data = submission_key(request.headers.get("Idempotency-Key"))
+    valid = form.validate()
+    errors = {**form_errors(form), **errors}
+    if not valid or errors:
+        return error_response(422, _("Die Angaben sind unvollständig oder fehlerhaft."), errors)
+    try:
+        outcome = register(db.session, item.event.id, form.to_input(_referral(body)))
+        db.session.commit()
+    except NotFound as error:
+        db.session.rollback()
+        return error_response(404, error.message)
+    except DomainError as error:
+        db.session.rollback()
+        if error.field == "event":
+            return error_response(409, error.message, {"event": [error.message]})
+        field = api_field(error.field or "")
+        return error_response(
+            422, _("Die Angaben sind unvollständig oder fehlerhaft."), {field: [error.message]}
+        )
+    registration = outcome.registration
+    response = jsonify(
+        {
+            "id": registration.id,
+            "status": registration.status.value,
+            # Only the first answer has the secret link; a repeat gets it by email only.
+            "manage_url": manage_url(outcome.token) if outcome.token else None,
+        }
+    )
+    response.status_code = 200 if outcome.repeated else 201
+    return response
+
+
+def _referral(body: dict[str, Any]) -> str | None:
+    """The referring partner's slug, from the body or, as on the pages, from ``?ref=``."""
+    ref = body.get("ref") or request.args.get("ref")
+    return ref if isinstance(ref, str) and ref else None
+
+
+@bp.get("/openapi.json")
+def openapi() -> Response:
+    return jsonify(openapi_document())

@@ -1,0 +1,376 @@
+"""Registering companies for events: seats, the waiting list and promotion.
+
+Seats are counted from rows, under a lock on the event row, never kept in a counter. Every
+change to an event's seats starts its transaction by locking the event (``lock_event``):
+an UPDATE of the event row that changes nothing. On PostgreSQL that holds the row lock
+until commit, like ``SELECT … FOR UPDATE``; on SQLite, whose Python driver opens a
+transaction only at the first write, it takes the database's write lock at once (earlier
+SELECTs ran outside any transaction, so no stale snapshot is kept). Whoever holds the lock
+counts the seats and inserts before anyone else may count, so two requests racing for the
+last seat cannot both get it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from babel.dates import format_skeleton
+from flask import current_app
+from flask_babel import get_locale
+from flask_babel import gettext as _
+from sqlalchemy import Subquery, func, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import selectinload
+
+from roadshow.database import DBSession, utcnow
+from roadshow.errors import DomainError, NotFound
+from roadshow.events.models import Event, EventStatus
+from roadshow.partners.models import Partner
+from roadshow.registrations import notifications
+from roadshow.registrations.models import (
+    Attendee,
+    AttendeeStatus,
+    Registration,
+    RegistrationStatus,
+)
+from roadshow.registrations.tokens import hash_token, new_token
+
+
+class RegistrationClosed(DomainError):
+    """The event takes no registrations now (draft, cancelled, over, outside its window)."""
+
+
+@dataclass(frozen=True)
+class AttendeeInput:
+    name: str
+    email: str
+
+
+@dataclass(frozen=True)
+class RegistrationInput:
+    """What a company sends, from the form or the API, already checked for shape."""
+
+    company_name: str
+    contact_name: str
+    contact_email: str
+    attendees: Sequence[AttendeeInput]
+    privacy_consent: bool
+    company_size: str = ""
+    industry: str = ""
+    postcode: str = ""
+    town: str = ""
+    contact_phone: str = ""
+    language: str = "de"
+    newsletter_consent: bool = False
+    share_with_partners: bool = False
+    referral_partner_slug: str | None = None
+    submission_key: str | None = None
+
+
+@dataclass(frozen=True)
+class RegistrationOutcome:
+    """The registration, and its raw token, which exists only here and in the first mail.
+
+    ``repeated`` is True when the same submission arrived before: the registration is the
+    one stored then, and ``token`` is None because only its hash was kept.
+    """
+
+    registration: Registration
+    token: str | None
+    repeated: bool = False
+
+
+def normalize_email(email: str) -> str:
+    return email.strip().lower()
+
+
+def seats_taken_subquery() -> Subquery:
+    """Per event, the active attendees of confirmed registrations (waiting ones hold none)."""
+    return (
+        select(Attendee.event_id, func.count(Attendee.id).label("taken"))
+        .join(Registration, Registration.id == Attendee.registration_id)
+        .where(
+            Registration.status == RegistrationStatus.CONFIRMED,
+            Attendee.status == AttendeeStatus.ACTIVE,
+        )
+        .group_by(Attendee.event_id)
+        .subquery("seats_taken")
+    )
+
+
+def seats_taken(session: DBSession, event_id: int) -> int:
+    """Seats held at one event, counted from the rows."""
+    return (
+        session.scalar(
+            select(func.count(Attendee.id))
+            .join(Registration, Registration.id == Attendee.registration_id)
+            .where(
+                Attendee.event_id == event_id,
+                Registration.status == RegistrationStatus.CONFIRMED,
+                Attendee.status == AttendeeStatus.ACTIVE,
+            )
+        )
+        or 0
+    )
+
+
+def _when(event: Event, instant: datetime) -> str:
+    local = instant.astimezone(event.zone)
+    return f"{format_skeleton('yMMMMd', local, locale=get_locale())}, {local:%H:%M}"
+
+
+def registration_closed_reason(event: Event, now: datetime | None = None) -> str | None:
+    """Why the event takes no registrations now, in words; None while it does."""
+    now = now or utcnow()
+    if event.status is EventStatus.DRAFT:
+        return _("Für diese Veranstaltung ist noch keine Anmeldung möglich.")
+    if event.status is EventStatus.CANCELLED:
+        return _("Diese Veranstaltung wurde abgesagt; Anmeldungen sind nicht mehr möglich.")
+    if event.starts_at <= now:
+        return _("Diese Veranstaltung hat bereits begonnen; eine Anmeldung ist nicht mehr möglich.")
+    if event.registration_opens_at and now < event.registration_opens_at:
+        return _(
+            "Die Anmeldung öffnet am %(when)s.", when=_when(event, event.registration_opens_at)
+        )
+    if event.registration_closes_at and now >= event.registration_closes_at:
+        return _(
+            "Die Anmeldung ist seit %(when)s geschlossen.",
+            when=_when(event, event.registration_closes_at),
+        )
+    return None
+
+
+def _counts_seats_before_lock() -> bool:
+    """Test-only switch for the control run of the race test: count seats *before* taking
+    the lock, the naive way, to show that the race test can see an overbooking."""
+    config = current_app.config
+    return bool(config.get("TESTING") and config.get("TESTING_COUNT_SEATS_BEFORE_LOCK"))
+
+
+def lock_event(session: DBSession, event_id: int) -> Event:
+    """Lock the event row until the transaction ends and return the event as stored now.
+
+    Must be the first write of the transaction (see the module's docstring). Raises
+    ``NotFound`` for an unknown event.
+    """
+    session.execute(
+        update(Event)
+        .where(Event.id == event_id)
+        .values(updated_at=Event.updated_at)
+        .execution_options(synchronize_session=False)
+    )
+    event = session.get(Event, event_id, populate_existing=True)
+    if event is None:
+        raise NotFound(_("Diese Veranstaltung gibt es nicht."))
+    return event
+
+
+def check_attendee_list(attendees: Sequence[AttendeeInput], maximum: int) -> None:
+    """At least one attendee, at most ``maximum``, no email twice in one registration."""
+    if not attendees:
+        raise DomainError(
+            _("Bitte geben Sie mindestens eine teilnehmende Person an."), field="attendees"
+        )
+    if len(attendees) > maximum:
+        raise DomainError(
+            _("Je Anmeldung sind höchstens %(n)d Teilnehmende möglich.", n=maximum),
+            field="attendees",
+        )
+    seen: set[str] = set()
+    for index, attendee in enumerate(attendees):
+        email = normalize_email(attendee.email)
+        if email in seen:
+            raise DomainError(
+                _("Diese E-Mail-Adresse steht schon bei einer anderen Person."),
+                field=f"attendees-{index}-email",
+            )
+        seen.add(email)
+
+
+def email_taken_error(email: str, field: str) -> DomainError:
+    return DomainError(
+        _("%(email)s ist für diese Veranstaltung bereits angemeldet.", email=email.strip()),
+        field=field,
+    )
+
+
+def first_taken_email(session: DBSession, event_id: int, emails: Sequence[str]) -> int | None:
+    """The index of the first email that already holds an active place at the event."""
+    normalized = [normalize_email(e) for e in emails]
+    taken = set(
+        session.scalars(
+            select(Attendee.email_normalized).where(
+                Attendee.event_id == event_id,
+                Attendee.status == AttendeeStatus.ACTIVE,
+                Attendee.email_normalized.in_(normalized),
+            )
+        )
+    )
+    return next((i for i, email in enumerate(normalized) if email in taken), None)
+
+
+def register(
+    session: DBSession, event_id: int, data: RegistrationInput, *, now: datetime | None = None
+) -> RegistrationOutcome:
+    """Register a company: confirmed if all its attendees fit, else on the waiting list.
+
+    A second call with the same ``submission_key`` returns the first registration. Writes
+    the outbox rows for the company (confirmed or waitlisted) and, when confirmed, each
+    attendee's calendar invitation, all in the caller's transaction.
+    """
+    now = now or utcnow()
+    if not data.privacy_consent:
+        raise DomainError(
+            _("Bitte stimmen Sie der Verarbeitung Ihrer Daten zu."), field="privacy_consent"
+        )
+    early_count = seats_taken(session, event_id) if _counts_seats_before_lock() else None
+    event = lock_event(session, event_id)
+
+    if data.submission_key:
+        existing = _by_submission_key(session, event.id, data.submission_key)
+        if existing is not None:
+            return RegistrationOutcome(existing, token=None, repeated=True)
+    reason = registration_closed_reason(event, now)
+    if reason:
+        raise RegistrationClosed(reason, field="event")
+    check_attendee_list(data.attendees, event.max_attendees_per_registration)
+    taken_index = first_taken_email(session, event.id, [a.email for a in data.attendees])
+    if taken_index is not None:
+        raise email_taken_error(
+            data.attendees[taken_index].email, field=f"attendees-{taken_index}-email"
+        )
+
+    taken = early_count if early_count is not None else seats_taken(session, event.id)
+    fits = len(data.attendees) <= event.capacity - taken
+    token = new_token()
+    registration = Registration(
+        event=event,
+        status=RegistrationStatus.CONFIRMED if fits else RegistrationStatus.WAITLISTED,
+        token_hash=hash_token(token),
+        submission_key=data.submission_key,
+        company_name=data.company_name.strip(),
+        company_size=data.company_size,
+        industry=data.industry,
+        postcode=data.postcode.strip(),
+        town=data.town.strip(),
+        contact_name=data.contact_name.strip(),
+        contact_email=data.contact_email.strip(),
+        contact_phone=data.contact_phone.strip(),
+        language=data.language if data.language in ("de", "en") else "de",
+        privacy_consent_at=now,
+        newsletter_consent=data.newsletter_consent,
+        share_with_partners=data.share_with_partners,
+        referral_partner_id=_partner_id(session, data.referral_partner_slug),
+        confirmed_at=now if fits else None,
+        waitlisted_at=None if fits else now,
+    )
+    for attendee in data.attendees:
+        registration.attendees.append(new_attendee(event, attendee))
+    try:
+        # A savepoint, so that a lost race on a unique index leaves a usable transaction.
+        # The rows join the session inside it: begin_nested() flushes what is pending first.
+        with session.begin_nested():
+            session.add(registration)
+            session.flush()
+    except IntegrityError:
+        return _after_lost_race(session, event.id, data)
+    notifications.registered(session, registration, token)
+    return RegistrationOutcome(registration, token=token)
+
+
+def new_attendee(event: Event, data: AttendeeInput) -> Attendee:
+    return Attendee(
+        event_id=event.id,
+        name=data.name.strip(),
+        email=data.email.strip(),
+        email_normalized=normalize_email(data.email),
+        status=AttendeeStatus.ACTIVE,
+    )
+
+
+def _by_submission_key(session: DBSession, event_id: int, key: str) -> Registration | None:
+    return session.scalar(
+        select(Registration).where(
+            Registration.event_id == event_id, Registration.submission_key == key
+        )
+    )
+
+
+def _partner_id(session: DBSession, slug: str | None) -> int | None:
+    """The referring partner; an unknown slug in a link is ignored, not an error."""
+    if not slug:
+        return None
+    return session.scalar(select(Partner.id).where(Partner.slug == slug.strip()))
+
+
+def _after_lost_race(
+    session: DBSession, event_id: int, data: RegistrationInput
+) -> RegistrationOutcome:
+    """A unique index refused the insert: someone else stored the same thing meanwhile."""
+    if data.submission_key:
+        existing = _by_submission_key(session, event_id, data.submission_key)
+        if existing is not None:
+            return RegistrationOutcome(existing, token=None, repeated=True)
+    index = first_taken_email(session, event_id, [a.email for a in data.attendees])
+    index = index if index is not None else 0
+    raise email_taken_error(data.attendees[index].email, field=f"attendees-{index}-email")
+
+
+def promote_from_waiting_list(
+    session: DBSession, event: Event, *, now: datetime | None = None
+) -> list[Registration]:
+    """Give free seats to waiting registrations, oldest first, and tell each one.
+
+    The oldest waiting registration that fits is promoted, then the next, while seats
+    remain. A waiting registration too large for the free seats does not block a smaller
+    one behind it (it keeps its place and is promoted as soon as it fits). Nothing moves
+    once the event is cancelled or has begun. Takes the event lock itself, so it is safe
+    to call from any change that frees seats.
+    """
+    now = now or utcnow()
+    event = lock_event(session, event.id)
+    if event.status is not EventStatus.PUBLISHED or event.starts_at <= now:
+        return []
+    free = event.capacity - seats_taken(session, event.id)
+    if free <= 0:
+        return []
+    waiting = session.scalars(
+        select(Registration)
+        .where(
+            Registration.event_id == event.id,
+            Registration.status == RegistrationStatus.WAITLISTED,
+        )
+        .order_by(Registration.waitlisted_at, Registration.id)
+        .options(selectinload(Registration.attendees))
+    ).all()
+    promoted = []
+    for registration in waiting:
+        if 0 < registration.seats <= free:
+            registration.status = RegistrationStatus.CONFIRMED
+            registration.confirmed_at = now
+            free -= registration.seats
+            promoted.append(registration)
+        if free <= 0:
+            break
+    session.flush()
+    for registration in promoted:
+        notifications.promoted(session, registration)
+    return promoted
+
+
+def set_capacity(
+    session: DBSession, event: Event, capacity: int, *, now: datetime | None = None
+) -> list[Registration]:
+    """Change the number of seats; more seats promote from the waiting list.
+
+    Fewer seats than are taken turn nobody away: the event just takes no one new until
+    enough attendees have cancelled. Returns the registrations that were promoted.
+    """
+    if capacity < 0:
+        raise DomainError(_("Die Zahl der Plätze kann nicht negativ sein."), field="capacity")
+    event = lock_event(session, event.id)
+    event.capacity = capacity
+    session.flush()
+    return promote_from_waiting_list(session, event, now=now)

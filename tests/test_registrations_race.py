@@ -1,0 +1,243 @@
+"""Never overbooked: many companies race for five seats, in threads and in worker processes.
+
+Each run fires simultaneous registrations (one attendee each) through the real form at an
+event with five seats, then counts from the database. With the lock, exactly five seats are
+confirmed and every other registration waits, with no error response. The control run
+switches the lock's effect off (``TESTING_COUNT_SEATS_BEFORE_LOCK``: seats are counted
+before the lock, as a naive count-then-insert would) and must overbook, which proves that the
+test can see an overbooking. Figures are printed; run with ``pytest -s`` to read them.
+"""
+
+from __future__ import annotations
+
+import http.client
+import os
+import re
+import socket
+import subprocess
+import sys
+import threading
+import time
+from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import urlencode
+
+import pytest
+from sqlalchemy import func, select
+
+from roadshow.registrations.models import Registration, RegistrationStatus
+from roadshow.registrations.services import seats_taken
+from tests.conftest import TEST_SECRET_KEY, backend_name, csrf_token_from
+from tests.fixtures_registrations import form_fields
+
+SEATS = 5
+RACERS = 24
+LOCKED: dict[str, object] = {}
+WITHOUT_LOCK = {"TESTING_COUNT_SEATS_BEFORE_LOCK": True}
+MODES = pytest.mark.parametrize(
+    "app_config", [LOCKED, WITHOUT_LOCK], indirect=True, ids=["locked", "control-without-lock"]
+)
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture
+def app_config(request: pytest.FixtureRequest) -> dict[str, object]:
+    # The racers all come from 127.0.0.1: the rate limit would stop them first.
+    return {"RATELIMIT_ENABLED": False, **getattr(request, "param", {})}
+
+
+@dataclass
+class Figures:
+    confirmed_seats: int
+    confirmed: int
+    waitlisted: int
+    errors: int
+    statuses: Counter[int]
+
+    def line(self, label: str) -> str:
+        return (
+            f"{label} [{backend_name()}]: {RACERS} simultaneous registrations for {SEATS} seats -> "
+            f"{self.confirmed_seats} seats confirmed, {self.waitlisted} waitlisted, "
+            f"{self.errors} error responses (HTTP {dict(self.statuses)})"
+        )
+
+
+def figures(db, event, statuses: list[int]) -> Figures:
+    db.session.expire_all()
+    by_status = dict(
+        db.session.execute(
+            select(Registration.status, func.count(Registration.id))
+            .where(Registration.event_id == event.id)
+            .group_by(Registration.status)
+        ).all()
+    )
+    return Figures(
+        confirmed_seats=seats_taken(db.session, event.id),
+        confirmed=by_status.get(RegistrationStatus.CONFIRMED, 0),
+        waitlisted=by_status.get(RegistrationStatus.WAITLISTED, 0),
+        errors=sum(1 for s in statuses if s != 303),
+        statuses=Counter(statuses),
+    )
+
+
+def check(result: Figures, app_config: dict[str, object]) -> None:
+    if app_config.get("TESTING_COUNT_SEATS_BEFORE_LOCK"):
+        assert result.confirmed_seats > SEATS, "the control run did not overbook"
+    else:
+        assert result.confirmed_seats == SEATS
+        assert result.confirmed == SEATS
+        assert result.waitlisted == RACERS - SEATS
+        assert result.errors == 0
+
+
+def race(posts: list) -> list[int]:
+    """Run the prepared POSTs at once, each in its own thread; their HTTP statuses."""
+    statuses = [0] * len(posts)
+    start = threading.Barrier(len(posts))
+
+    def run(index: int) -> None:
+        start.wait()
+        statuses[index] = posts[index]()
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(len(posts))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    return statuses
+
+
+@MODES
+def test_threads_racing_through_the_form(app, db, client, make_event, app_config):
+    event = make_event(capacity=SEATS)
+    url = f"/events/{event.slug}/register"
+    posts = []
+    for n in range(RACERS):
+        racer = app.test_client()  # its own cookies, CSRF token and submission key
+        page = racer.get(url).get_data(as_text=True)
+        key = re.search(r'name="submission_key" type="hidden" value="([^"]+)"', page).group(1)
+        data = {
+            "csrf_token": csrf_token_from(page),
+            "submission_key": key,
+            **form_fields((f"Racer {n}", f"racer{n}@race.example"), company_name=f"Firma {n}"),
+        }
+        posts.append(lambda racer=racer, data=data: racer.post(url, data=data).status_code)
+    result = figures(db, event, race(posts))
+    label = (
+        "control without lock" if app_config.get("TESTING_COUNT_SEATS_BEFORE_LOCK") else "locked"
+    )
+    print("\n" + result.line(f"{RACERS} threads, {label}"))
+    check(result, app_config)
+
+
+@contextmanager
+def worker_processes(database_url: str, tmp_path: Path, **env: str) -> Iterator[tuple[str, int]]:
+    """gunicorn with 4 worker processes (8 threads each) on 127.0.0.1, on a free port."""
+    listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(128)
+    listener.set_inheritable(True)
+    host, port = listener.getsockname()
+    environment = {
+        **os.environ,
+        "ROADSHOW_ENV": "testing",
+        "ROADSHOW_TESTING": "true",
+        "ROADSHOW_SECRET_KEY": TEST_SECRET_KEY,
+        "ROADSHOW_DATABASE_URL": database_url,
+        "ROADSHOW_INSTANCE_PATH": str(tmp_path / "server-instance"),
+        "ROADSHOW_BASE_URL": f"http://{host}:{port}",
+        "ROADSHOW_RATELIMIT_ENABLED": "false",
+        **env,
+    }
+    command = [
+        str(Path(sys.executable).with_name("gunicorn")),
+        "--workers=4",
+        "--worker-class=gthread",
+        "--threads=8",
+        f"--bind=fd://{listener.fileno()}",
+        "--graceful-timeout=5",
+        "--log-level=warning",
+        "wsgi:app",
+    ]
+    server = subprocess.Popen(command, cwd=ROOT, env=environment, pass_fds=(listener.fileno(),))
+    listener.close()
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            connection = http.client.HTTPConnection(host, port, timeout=5)
+            try:
+                connection.request("GET", "/healthz")
+                if connection.getresponse().status == 200:
+                    break
+            except OSError:
+                pass
+            finally:
+                connection.close()
+            assert server.poll() is None, "gunicorn stopped"
+            assert time.monotonic() < deadline, "gunicorn did not answer"
+            time.sleep(0.2)
+        yield host, port
+    finally:
+        server.terminate()
+        try:
+            server.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            server.wait()
+
+
+def prepared_post(host: str, port: int, path: str, n: int):
+    """GET the form like a browser (cookie, CSRF token, submission key); return the POST."""
+    connection = http.client.HTTPConnection(host, port, timeout=60)
+    connection.request("GET", path)
+    response = connection.getresponse()
+    page = response.read().decode()
+    assert response.status == 200, page
+    cookie = response.getheader("Set-Cookie", "").split(";", 1)[0]
+    key = re.search(r'name="submission_key" type="hidden" value="([^"]+)"', page).group(1)
+    body = urlencode(
+        {
+            "csrf_token": csrf_token_from(page),
+            "submission_key": key,
+            **form_fields((f"Racer {n}", f"racer{n}@race.example"), company_name=f"Firma {n}"),
+        }
+    )
+    connection.close()
+
+    def post() -> int:
+        connection = http.client.HTTPConnection(host, port, timeout=60)
+        connection.request(
+            "POST",
+            path,
+            body=body,
+            headers={"Content-Type": "application/x-www-form-urlencoded", "Cookie": cookie},
+        )
+        status = connection.getresponse().status
+        connection.close()
+        return status
+
+    return post
+
+
+@MODES
+def test_worker_processes_racing_through_the_form(
+    app, db, make_event, database_url, tmp_path, app_config
+):
+    event = make_event(capacity=SEATS)
+    env = (
+        {"ROADSHOW_TESTING_COUNT_SEATS_BEFORE_LOCK": "true"}
+        if app_config.get("TESTING_COUNT_SEATS_BEFORE_LOCK")
+        else {}
+    )
+    with worker_processes(database_url, tmp_path, **env) as (host, port):
+        path = f"/events/{event.slug}/register"
+        posts = [prepared_post(host, port, path, n) for n in range(RACERS)]
+        statuses = race(posts)
+    result = figures(db, event, statuses)
+    label = "control without lock" if env else "locked"
+    print("\n" + result.line(f"4 gunicorn worker processes, {label}"))
+    check(result, app_config)
