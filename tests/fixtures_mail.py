@@ -25,7 +25,6 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email.message import EmailMessage
 from email.policy import default as default_policy
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -43,7 +42,6 @@ from roadshow.registrations.models import (
 )
 
 SYSTEM_PYTHON = "/usr/bin/python3"
-TEST_EMAILS = Path(__file__).parent / "emails"
 
 # Addresses of the SMTP servers that tests started; the guard allows only these.
 _allowed_smtp: set[tuple[str, int]] = set()
@@ -375,13 +373,6 @@ def calendar_parsers(ics: bytes) -> dict[str, dict[str, Any]]:
         "vobject": parse_with_vobject(ics),
         "ical": parse_with_ical(ics),
     }
-
-
-@pytest.fixture
-def test_email_templates(app: Flask) -> Path:
-    """Templates that stand in for those of other domains (e.g. a confirmation)."""
-    app.config["MAIL_TEMPLATE_FOLDERS"] = [str(TEST_EMAILS)]
-    return TEST_EMAILS
 
 
 @pytest.fixture

@@ -31,7 +31,7 @@ def confirm(attendee, key: str) -> None:
         db.session,
         attendee=attendee,
         method="REQUEST",
-        template="testing/confirmed",
+        template="registrations/invitation",
         idempotency_key=key,
     )
     db.session.commit()
@@ -72,7 +72,6 @@ def test_every_parser_reads_the_invitation_at_the_same_instant(
     smtp_sink,
     make_event,
     make_registration,
-    test_email_templates,
     starts_at,
     local_hour_offset,
 ):
@@ -97,7 +96,7 @@ def test_every_parser_reads_the_invitation_at_the_same_instant(
 
 
 def test_the_invitation_names_organizer_and_exactly_one_attendee(
-    app, smtp_sink, make_event, make_registration, test_email_templates
+    app, smtp_sink, make_event, make_registration
 ):
     event = make_event()
     attendee = make_registration(
@@ -161,7 +160,7 @@ class CalendarApp:
 
 
 def test_register_move_cancel_reaches_every_attendee_and_the_calendar_ends_cancelled(
-    app, smtp_sink, make_event, make_registration, test_email_templates
+    app, smtp_sink, make_event, make_registration
 ):
     """The issue's acceptance test: three messages per attendee, all parsers accept all."""
     event = make_event(starts_at=SUMMER, ends_at=SUMMER + timedelta(hours=3))
@@ -242,7 +241,7 @@ def test_the_update_says_what_changed_old_and_new_in_local_time(
 
 
 def test_removing_one_attendee_sends_that_attendee_a_cancel_without_cancelling_the_event(
-    app, smtp_sink, make_event, make_registration, test_email_templates
+    app, smtp_sink, make_event, make_registration
 ):
     event = make_event()
     attendee = make_registration(event).attendees[0]

@@ -22,7 +22,7 @@ from tests.fixtures_mail import calendar_parts, mime_tree
 
 
 @pytest.fixture
-def confirmed_attendee(make_event, make_registration, test_email_templates):
+def confirmed_attendee(make_event, make_registration):
     event = make_event(title="Digital vor Ort: Weilheim")
     registration = make_registration(
         event, attendees=[('Anna "die Chefin" Müller, GF', "anna@firma.example")]
@@ -35,7 +35,7 @@ def queue_confirmation(attendee, key="confirmed-1"):
         db.session,
         attendee=attendee,
         method="REQUEST",
-        template="testing/confirmed",
+        template="registrations/invitation",
         idempotency_key=key,
     )
     db.session.commit()
@@ -65,7 +65,7 @@ def test_invitation_arrives_as_imip_with_text_html_calendar_and_attachment(
     assert message["From"] == "Roadshow <noreply@roadshow.example>"
     [to] = message["To"].addresses
     assert (to.display_name, to.addr_spec) == ('Anna "die Chefin" Müller, GF', "anna@firma.example")
-    assert message["Subject"] == "Bestätigt: Digital vor Ort: Weilheim"
+    assert message["Subject"] == "Einladung: Digital vor Ort: Weilheim"
     assert message["Message-ID"] == row.message_id
     assert message["MIME-Version"] == "1.0"
     sent_at = parsedate_to_datetime(message["Date"])
@@ -213,7 +213,7 @@ def test_without_smtp_server_messages_become_eml_files_in_the_instance_folder(
 
 
 def test_webinar_invitation_carries_the_join_link_only_for_the_attendee(
-    app, smtp_sink, make_event, make_registration, test_email_templates
+    app, smtp_sink, make_event, make_registration
 ):
     join = "https://meet.example/j/secret-123"
     event = make_event(kind=EventKind.WEBINAR, venue=None, join_url=join)
@@ -224,3 +224,27 @@ def test_webinar_invitation_carries_the_join_link_only_for_the_attendee(
     ics = inline.get_payload(decode=True).decode()
     assert f"URL:{join}" in ics
     assert f"LOCATION:{join}" in ics
+
+
+def test_a_template_folder_of_our_own_overrides_the_shipped_texts(
+    app, smtp_sink, tmp_path, make_event, make_registration
+):
+    """Operators adapt letterhead and wording through ROADSHOW_MAIL_TEMPLATE_FOLDERS."""
+    folder = tmp_path / "our-emails" / "registrations"
+    folder.mkdir(parents=True)
+    (folder / "invitation.subject.txt").write_text("Kammer lädt ein: {{ event.title }}")
+    app.config["MAIL_TEMPLATE_FOLDERS"] = [str(tmp_path / "our-emails")]
+    attendee = make_registration(make_event(title="Digital vor Ort")).attendees[0]
+    queue_invitation(
+        db.session,
+        attendee=attendee,
+        method="REQUEST",
+        template="registrations/invitation",
+        idempotency_key="override",
+    )
+    db.session.commit()
+    deliver_due(db.session)
+    (received,) = smtp_sink.to(attendee.email)
+    assert received.message["Subject"] == "Kammer lädt ein: Digital vor Ort"
+    # the parts not overridden are still the shipped ones
+    assert "Ihr Platz ist bestätigt" in received.message.get_body(("plain",)).get_content()
