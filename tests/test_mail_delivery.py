@@ -73,8 +73,9 @@ def test_invitation_arrives_as_imip_with_text_html_calendar_and_attachment(
 
     text = message.get_body(("plain",)).get_content()
     html = message.get_body(("html",)).get_content()
-    assert "Ihre Anmeldung zu Digital vor Ort: Weilheim ist bestätigt" in text
-    assert "<strong>Digital vor Ort: Weilheim</strong>" in html
+    assert "Muster Maschinenbau GmbH hat Sie angemeldet; Ihr Platz ist bestätigt." in text
+    assert "Digital vor Ort: Weilheim" in text
+    assert "Digital vor Ort: Weilheim" in html and "Ihr Platz ist bestätigt" in html
 
     inline, attached = calendar_parts(message)
     assert inline.get_content_type() == "text/calendar"
