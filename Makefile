@@ -64,10 +64,6 @@ translations: install
 	  $(BIN)/pybabel -q compile -d $$dir || exit 1; \
 	done
 
-# Texts of event emails and of the organiser's change and cancel commands live in the mail
-# catalogue, beside the mail they produce.
-MAIL_EXTRA_SOURCES = $(wildcard emails/events roadshow/events/notifications.py roadshow/events/services.py roadshow/events/cli.py roadshow/events/manage.py templates/events/manage)
-
 # Refresh the English catalogues after changing German texts: one catalogue per domain
 # (roadshow/<domain>/translations) plus the shared one (roadshow/translations).
 messages: install
@@ -75,11 +71,10 @@ messages: install
 	  pkg=$$(dirname $$dir); name=$$(basename $$pkg); \
 	  if [ "$$pkg" = roadshow ]; then sources="roadshow/*.py templates/*.html"; \
 	  else sources="$$pkg $$(ls -d templates/$$name emails/$$name 2>/dev/null)"; fi; \
-	  if [ "$$name" = mail ]; then sources="$$sources $(MAIL_EXTRA_SOURCES)"; fi; \
-	  $(BIN)/pybabel -q extract -F babel.cfg -k _l -k lazy_gettext --no-location -o $$dir/messages.pot $$sources || exit 1; \
+	  $(BIN)/pybabel -q extract -F babel.cfg -k _l -k lazy_gettext --no-location -w 100 -o $$dir/messages.pot $$sources || exit 1; \
 	  if [ -f $$dir/en/LC_MESSAGES/messages.po ]; then \
-	    $(BIN)/pybabel -q update --no-fuzzy-matching -i $$dir/messages.pot -d $$dir -l en; \
-	  else $(BIN)/pybabel -q init -i $$dir/messages.pot -d $$dir -l en; fi; \
+	    $(BIN)/pybabel -q update --no-fuzzy-matching --ignore-obsolete -w 100 -i $$dir/messages.pot -d $$dir -l en; \
+	  else $(BIN)/pybabel -q init -w 100 -i $$dir/messages.pot -d $$dir -l en; fi; \
 	done
 
 lint:

@@ -17,7 +17,7 @@ from sqlalchemy import func, select
 
 from roadshow.accounts.models import Role, User
 from roadshow.accounts.services import create_user
-from roadshow.database import DBSession
+from roadshow.database import DBSession, utcnow
 from roadshow.events.models import (
     Event,
     EventKind,
@@ -189,8 +189,7 @@ def seed(session: DBSession, today: date | None = None) -> dict[str, int]:
             starts_at=starts,
             ends_at=starts + timedelta(hours=3),
             capacity=stop.capacity,
-            registration_opens_at=local(year - 1, 12, 1, 9),
-            published_at=local(year - 1, 12, 1, 9),
+            published_at=utcnow(),
         )
         if not event.partner_roles:
             slugs = list(partners)
@@ -221,7 +220,6 @@ def seed(session: DBSession, today: date | None = None) -> dict[str, int]:
         session, series, slug_prefix="digitale-mittagspause", status=EventStatus.PUBLISHED
     ):
         event.join_url = f"https://webinar.roadshow.example/join/{event.slug}"
-        event.registration_opens_at = local(year - 1, 12, 1, 9)
         speaker = list(partners.values())[event.starts_at.isocalendar().week % len(partners)]
         event.partner_roles.append(EventPartner(partner=speaker, role=PartnerRole.SPEAKER))
 
@@ -241,8 +239,7 @@ def seed(session: DBSession, today: date | None = None) -> dict[str, int]:
             ends_at=starts + timedelta(hours=4),
             capacity=16,
             max_attendees_per_registration=2,
-            registration_opens_at=local(year - 1, 12, 1, 9),
-            published_at=local(year - 1, 12, 1, 9),
+            published_at=utcnow(),
         )
         if not event.partner_roles:
             event.partner_roles.append(

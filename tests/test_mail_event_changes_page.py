@@ -132,7 +132,7 @@ def test_an_organiser_moves_an_event_by_an_hour_in_a_browser(
             page.goto(f"{mail_live_server}/organiser/events/{event.id}/edit")
             page.get_by_label("E-Mail").fill(organiser.email)
             page.get_by_label("Passwort").fill(PASSWORD)
-            page.get_by_role("button", name="Anmelden").click()
+            page.get_by_role("button", name="Einloggen").click()
             page.get_by_label("Beginn", exact=True).fill("2027-07-06T19:00")
             page.get_by_label("Ende", exact=True).fill("2027-07-06T22:00")
             page.get_by_role("button", name="Änderung speichern").click()

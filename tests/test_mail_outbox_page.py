@@ -88,7 +88,7 @@ def test_an_organiser_retries_failed_mail_in_a_browser(
             page.goto(f"{mail_live_server}/organiser/mail/")
             page.get_by_label("E-Mail").fill(organiser.email)
             page.get_by_label("Passwort").fill(PASSWORD)
-            page.get_by_role("button", name="Anmelden").click()
+            page.get_by_role("button", name="Einloggen").click()
             page.wait_for_url(f"{mail_live_server}/organiser/mail/")
             failed = page.locator("table.failed tbody tr")
             assert failed.count() == 2

@@ -36,5 +36,5 @@ def login() -> str | Response:
 @bp.post("/logout")
 def logout() -> Response:
     logout_user()
-    flash(_("Sie sind abgemeldet."))
+    flash(_("Sie sind ausgeloggt."))
     return redirect(url_for("events.index"))
