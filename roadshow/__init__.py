@@ -42,10 +42,12 @@ def create_app(config: dict[str, Any] | None = None, instance_path: str | None =
     i18n.init_app(app)
 
     from roadshow import accounts, demo, events
+    from roadshow import calendar as calendar_feeds
 
     accounts.init_app(app)
     events.init_app(app)
     demo.init_app(app)
+    calendar_feeds.init_app(app)
 
     @app.get("/healthz")
     def healthz() -> dict[str, str]:

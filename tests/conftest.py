@@ -25,7 +25,7 @@ from flask_migrate import upgrade
 from roadshow import create_app
 from roadshow.extensions import db as _db
 
-pytest_plugins = ["tests.factories"]
+pytest_plugins = ["tests.factories", "tests.fixtures_feeds"]
 
 TEST_SECRET_KEY = "test-secret-key-that-is-long-enough-0123456789"
 
