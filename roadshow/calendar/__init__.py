@@ -6,7 +6,7 @@ from urllib.parse import quote
 
 from flask import Flask
 
-from roadshow.urls import webcal_url
+from roadshow.urls import external_url, webcal_url
 
 # Defaults of this domain's settings; ``ROADSHOW_<NAME>`` overrides each (read before).
 DEFAULTS = {
@@ -19,6 +19,11 @@ def google_calendar_url(https_url: str) -> str:
     return "https://calendar.google.com/calendar/r?cid=" + quote(webcal_url(https_url), safe="")
 
 
+def calendar_feed_url(**filters: list[str]) -> str:
+    """The public feed's absolute URL, e.g. ``calendar_feed_url(town=["Rosenheim"])``."""
+    return external_url("calendar.public_feed", **filters)
+
+
 def init_app(app: Flask) -> None:
     from roadshow.calendar import subscription_views, views  # noqa: F401 - routes on views.bp
 
@@ -27,3 +32,4 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(views.bp)
     app.add_template_filter(webcal_url, "webcal_url")
     app.add_template_filter(google_calendar_url, "google_calendar_url")
+    app.add_template_global(calendar_feed_url, "calendar_feed_url")

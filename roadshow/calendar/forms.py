@@ -69,8 +69,14 @@ class FilterForm(FlaskForm):
             getattr(self, name).data = values
 
 
+def _strip(value: str | None) -> str | None:
+    return value.strip() if value else value
+
+
 class SubscribeForm(FilterForm):
-    email = EmailField(_l("E-Mail"), validators=[DataRequired(), Email(), Length(max=254)])
+    email = EmailField(
+        _l("E-Mail"), validators=[DataRequired(), Email(), Length(max=254)], filters=[_strip]
+    )
     consent = BooleanField(
         CONSENT_TEXT,
         validators=[DataRequired(_l("Bitte stimmen Sie zu, damit wir Ihr Abonnement anlegen."))],
