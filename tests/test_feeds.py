@@ -115,7 +115,7 @@ def test_dtstamp_is_the_last_change_and_an_unchanged_feed_keeps_its_bytes(
     day = window_start(datetime.now(UTC))
     events = select_feed_events(db.session, FeedFilter(), now=day)
     early = build_feed(public_entries(events), name="x", language="de", now=day)
-    feeds._VEVENT_CACHE.clear()
+    feeds.clear_caches()
     late = build_feed(
         public_entries(events), name="x", language="de", now=day + timedelta(hours=23)
     )

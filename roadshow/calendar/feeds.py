@@ -10,21 +10,21 @@ bytes, so its ETag answers conditional requests with 304.
 from __future__ import annotations
 
 import hashlib
-import threading
-from collections import OrderedDict
-from collections.abc import Hashable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from flask import current_app
 from flask_babel import force_locale
 from flask_babel import gettext as _
 from icalendar import vText
 from sqlalchemy import and_, func, or_, select
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import defer, selectinload
 from werkzeug.routing import MapAdapter
 
+from roadshow.calendar.cache import LRUCache
 from roadshow.calendar.filters import FeedFilter
 from roadshow.calendar.ics import event_component, new_calendar, vtimezone_ical
 from roadshow.database import DBSession
@@ -34,6 +34,16 @@ from roadshow.registrations.models import Registration, RegistrationStatus
 REFRESH_INTERVAL = timedelta(hours=6)
 CANCELLED_DAYS = 30  # a cancelled event stays this long, then leaves the feed
 PAST_DAYS = 90  # an event that has ended stays this long, so calendars keep recent history
+# Loaded only if touched: a feed of 10,000 events spends most of its time loading rows.
+UNUSED_COLUMNS = (
+    Event.capacity,
+    Event.max_attendees_per_registration,
+    Event.registration_opens_at,
+    Event.registration_closes_at,
+    Event.join_url,
+    Event.series_id,
+    Event.tour_id,
+)
 
 
 @dataclass(frozen=True)
@@ -75,8 +85,8 @@ def select_feed_events(
 ) -> Sequence[Event]:
     """Published events of the filter, plus those cancelled in the last 30 days.
 
-    Events that ended more than ``PAST_DAYS`` ago are left out. Two queries, whatever the
-    number of events (the events, then their venues).
+    Events that ended more than ``PAST_DAYS`` ago are left out. One query, whatever the
+    number of events (venues are joined).
     """
     day = window_start(now)
     cancelled_since = day - timedelta(days=CANCELLED_DAYS)
@@ -94,7 +104,7 @@ def select_feed_events(
             Event.ends_at >= day - timedelta(days=PAST_DAYS),
         )
         .order_by(Event.starts_at, Event.id)
-        .options(selectinload(Event.venue))
+        .options(selectinload(Event.venue), *[defer(column) for column in UNUSED_COLUMNS])
     )
     return session.scalars(feed_filter.apply(query)).all()
 
@@ -153,35 +163,58 @@ def build_feed(entries: Sequence[FeedEntry], *, name: str, language: str, now: d
     """The feed's bytes with ETag and Last-Modified.
 
     ``now`` only decides the day (for Last-Modified, see ``last_modified``); it never
-    appears in the bytes.
+    appears in the bytes. A feed whose entries are unchanged is served from a cache (its
+    key is every value that goes into the bytes), so the 304 a calendar app gets when
+    nothing changed costs the query and no rendering.
     """
     config = current_app.config
     default_zone = str(config["TIMEZONE"])
+    base_url = str(config["BASE_URL"])
+    with force_locale(language):
+        prefixes = (_("Abgesagt: "), _("Warteliste: "))
+    keys = [_entry_key(entry, prefixes) for entry in entries]
+    zones = _zones(entries, default_zone, now)
+    feed_key = (name, default_zone, base_url, tuple(zones), tuple(keys))
+    cached = _FEED_CACHE.get(feed_key)
+    if cached is None:
+        body = _render(entries, keys, name=name, zones=zones, base_url=base_url)
+        cached = (body, hashlib.sha256(body).hexdigest()[:40])
+        # The key's tuples weigh about as much again as the bytes.
+        _FEED_CACHE.put(feed_key, cached, cost=2 * len(body))
+    body, etag = cached
+    return Feed(body=body, etag=etag, last_modified=last_modified(entries, now), count=len(keys))
+
+
+def _render(
+    entries: Sequence[FeedEntry],
+    keys: Sequence[tuple[Any, ...]],
+    *,
+    name: str,
+    zones: Sequence[tuple[str, int]],
+    base_url: str,
+) -> bytes:
     cal = new_calendar()
     # icalendar leaves calendar-level names unescaped unless they are vText.
     cal.add("name", vText(name))
     cal.add("x-wr-calname", vText(name))
-    cal.add("x-wr-timezone", vText(default_zone))
+    cal.add("x-wr-timezone", vText(zones[0][0]))  # the default zone comes first
     cal.add("refresh-interval", REFRESH_INTERVAL, parameters={"VALUE": "DURATION"})
     cal.add("x-published-ttl", vText("PT6H"))
     header = cal.to_ical()
     assert header.endswith(b"END:VCALENDAR\r\n")
 
     parts = [header[: -len(b"END:VCALENDAR\r\n")]]
-    parts += [vtimezone_ical(tzid, year) for tzid, year in _zones(entries, default_zone, now)]
-    urls = _event_urls()
-    with force_locale(language):
-        prefixes = {"cancelled": _("Abgesagt: "), "waitlisted": _("Warteliste: ")}
-    for entry in entries:
-        parts.append(_vevent(entry, urls, prefixes))
+    parts += [vtimezone_ical(tzid, year) for tzid, year in zones]
+    urls: _EventUrls | None = None
+    for entry, key in zip(entries, keys, strict=True):
+        vevent = _VEVENT_CACHE.get((base_url, key))
+        if vevent is None:
+            urls = urls or _event_urls()
+            vevent = _vevent(entry, urls(entry.event.slug), prefix=key[-1])
+            _VEVENT_CACHE.put((base_url, key), vevent, cost=len(vevent))
+        parts.append(vevent)
     parts.append(b"END:VCALENDAR\r\n")
-    body = b"".join(parts)
-    return Feed(
-        body=body,
-        etag=hashlib.sha256(body).hexdigest()[:40],
-        last_modified=last_modified(entries, now),
-        count=len(entries),
-    )
+    return b"".join(parts)
 
 
 def last_modified(entries: Iterable[FeedEntry], now: datetime) -> datetime:
@@ -200,15 +233,16 @@ def last_modified(entries: Iterable[FeedEntry], now: datetime) -> datetime:
 
 
 def _zones(entries: Sequence[FeedEntry], default_zone: str, now: datetime) -> list[tuple[str, int]]:
-    """Each zone used (and the default one) with the earliest year an event needs."""
-    first_year: dict[str, int] = {}
+    """Each zone used (the default one first) with the earliest year an event needs."""
+    earliest: dict[str, datetime] = {}
     for entry in entries:
-        zone, year = entry.event.timezone, entry.event.local_starts_at.year
-        first_year[zone] = min(year, first_year.get(zone, year))
+        zone, starts_at = entry.event.timezone, entry.event.starts_at
+        if zone not in earliest or starts_at < earliest[zone]:
+            earliest[zone] = starts_at
+    years = {zone: first.astimezone(ZoneInfo(zone)).year for zone, first in earliest.items()}
     # Always one VTIMEZONE: a VCALENDAR needs at least one component (RFC 5545).
-    if default_zone not in first_year:
-        first_year[default_zone] = min(first_year.values(), default=now.year)
-    return sorted(first_year.items())
+    default_year = years.pop(default_zone, min(years.values(), default=now.year))
+    return [(default_zone, default_year), *sorted(years.items())]
 
 
 class _EventUrls:
@@ -232,20 +266,40 @@ def _event_urls() -> _EventUrls:
     )
 
 
-def _vevent(entry: FeedEntry, urls: _EventUrls, prefixes: dict[str, str]) -> bytes:
+def _entry_key(entry: FeedEntry, prefixes: tuple[str, str]) -> tuple[Any, ...]:
+    """Every value the entry's VEVENT is made of; the summary prefix comes last."""
     event = entry.event
+    venue = event.venue
+    place: tuple[Any, ...] | None = None
+    if venue is not None:
+        place = (venue.name, venue.street, venue.postcode, venue.town)
+        place += (venue.latitude, venue.longitude)
     prefix = ""
     if entry.cancelled:
-        prefix = prefixes["cancelled"]
+        prefix = prefixes[0]
     elif entry.waitlisted:
-        prefix = prefixes["waitlisted"]
-    event_url = urls(event.slug)
-    key = (_event_key(event), entry.changed_at, entry.cancelled, entry.join_url, prefix, event_url)
-    cached = _VEVENT_CACHE.get(key)
-    if cached is not None:
-        return cached
+        prefix = prefixes[1]
+    return (
+        event.uid,
+        event.sequence,
+        event.slug,
+        event.title,
+        event.description,
+        event.starts_at,
+        event.ends_at,
+        event.timezone,
+        place,
+        entry.changed_at,
+        entry.cancelled,
+        entry.waitlisted,
+        entry.join_url,
+        prefix,
+    )
+
+
+def _vevent(entry: FeedEntry, event_url: str, *, prefix: str) -> bytes:
     component = event_component(
-        event,
+        entry.event,
         event_url=event_url,
         dtstamp=entry.changed_at,
         join_url=entry.join_url,
@@ -256,61 +310,15 @@ def _vevent(entry: FeedEntry, urls: _EventUrls, prefixes: dict[str, str]) -> byt
     component.add("last-modified", entry.changed_at.astimezone(UTC))
     if entry.waitlisted and not entry.cancelled:
         component["STATUS"] = vText("TENTATIVE")
-    ical = component.to_ical()
-    _VEVENT_CACHE.put(key, ical)
-    return ical
+    return bytes(component.to_ical())
 
 
-def _event_key(event: Event) -> tuple[Any, ...]:
-    """Every value of the event and its venue that ``event_component`` writes."""
-    venue = event.venue
-    place: tuple[Any, ...] | None = None
-    if venue is not None:
-        place = (venue.name, venue.street, venue.postcode, venue.town)
-        place += (venue.latitude, venue.longitude)
-    return (
-        event.uid,
-        event.sequence,
-        event.status,
-        event.title,
-        event.description,
-        event.starts_at,
-        event.ends_at,
-        event.timezone,
-        event.content_changed_at,
-        place,
-    )
+def clear_caches() -> None:
+    """Forget every rendered event and feed (for tests and benchmarks)."""
+    _VEVENT_CACHE.clear()
+    _FEED_CACHE.clear()
 
 
-class _LRUCache:
-    """Rendered VEVENTs by everything they depend on, so an unchanged event is not rebuilt.
-
-    The key holds the values themselves, not ids or timestamps, so a stale entry cannot be
-    served; each worker process keeps its own and needs nobody else's.
-    """
-
-    def __init__(self, size: int) -> None:
-        self.size = size
-        self._items: OrderedDict[Hashable, bytes] = OrderedDict()
-        self._lock = threading.Lock()
-
-    def get(self, key: Hashable) -> bytes | None:
-        with self._lock:
-            value = self._items.get(key)
-            if value is not None:
-                self._items.move_to_end(key)
-            return value
-
-    def put(self, key: Hashable, value: bytes) -> None:
-        with self._lock:
-            self._items[key] = value
-            self._items.move_to_end(key)
-            while len(self._items) > self.size:
-                self._items.popitem(last=False)
-
-    def clear(self) -> None:
-        with self._lock:
-            self._items.clear()
-
-
-_VEVENT_CACHE = _LRUCache(size=20_000)
+# Rendered VEVENTs (about 700 bytes each) and whole feeds, by what they are made of.
+_VEVENT_CACHE: LRUCache[bytes] = LRUCache(budget=32 * 1024 * 1024)
+_FEED_CACHE: LRUCache[tuple[bytes, str]] = LRUCache(budget=128 * 1024 * 1024)

@@ -17,7 +17,7 @@ from sqlalchemy import Select, or_, select
 
 from roadshow.database import DBSession
 from roadshow.errors import DomainError, NotFound
-from roadshow.events.models import Event, EventKind, EventPartner, Tour, Venue
+from roadshow.events.models import Event, EventKind, EventPartner, EventStatus, Tour, Venue
 from roadshow.partners.models import Partner
 
 CRITERIA = ("tours", "towns", "kinds", "partners")
@@ -118,11 +118,10 @@ class FilterChoices:
 
 
 def filter_choices(session: DBSession) -> FilterChoices:
-    """Every tour, town (of a venue with events), kind and partner, in four queries."""
+    """Every tour, town (of a venue with public events), kind and partner: three queries."""
     tours = session.execute(select(Tour.slug, Tour.title).order_by(Tour.title)).all()
-    towns = session.scalars(
-        select(Venue.town).where(Venue.id.in_(select(Event.venue_id))).distinct()
-    ).all()
+    public_venues = select(Event.venue_id).where(Event.status != EventStatus.DRAFT)
+    towns = session.scalars(select(Venue.town).where(Venue.id.in_(public_venues)).distinct()).all()
     partners = session.execute(select(Partner.slug, Partner.name).order_by(Partner.name)).all()
     return FilterChoices(
         tours=[(slug, title) for slug, title in tours],

@@ -1,0 +1,206 @@
+"""How fast feeds are built and served.
+
+Builds feeds of 1,000 and 10,000 events from a SQLite file (query and bytes, with the
+cache of rendered events empty and filled), then serves the 1,000-event feed from a real
+HTTP server on 127.0.0.1 and measures requests per second for the full answer and for the
+304 that a calendar app gets when nothing changed. Loads are bounded.
+
+    .venv/bin/python bench/feeds.py [--requests 300] [--clients 4]
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import statistics
+import tempfile
+import threading
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from flask import Flask
+from flask_migrate import upgrade
+from sqlalchemy import insert
+from werkzeug.serving import make_server
+
+from roadshow import create_app
+from roadshow.calendar import feeds
+from roadshow.calendar.feeds import build_feed, public_entries, select_feed_events
+from roadshow.calendar.filters import FeedFilter
+from roadshow.events.models import Event, EventKind, EventStatus, Venue
+from roadshow.extensions import db
+
+TOWNS = ["München", "Weilheim", "Mühldorf", "Ingolstadt", "Rosenheim"]
+
+
+def make_app(folder: Path, name: str) -> Flask:
+    app = create_app(
+        {
+            "ENV": "testing",
+            "SECRET_KEY": "bench-secret-key-0123456789abcdef",
+            "DATABASE_URL": f"sqlite:///{folder / name}",
+            "BASE_URL": "https://roadshow.example.org",
+            "RATELIMIT_ENABLED": False,
+        },
+        instance_path=str(folder / "instance"),
+    )
+    with app.app_context():
+        upgrade()
+    return app
+
+
+def add_events(count: int) -> None:
+    """``count`` published events over the next three years, a quarter of them webinars."""
+    venues = [
+        Venue(name=f"Stadthalle {town}", street="Marktplatz 1", postcode="80000", town=town)
+        for town in TOWNS
+    ]
+    db.session.add_all(venues)
+    db.session.flush()
+    start = datetime.now(UTC).replace(hour=16, minute=0, second=0, microsecond=0)
+    published = start - timedelta(days=30)
+    rows = []
+    for number in range(count):
+        starts_at = start + timedelta(days=1 + number * 1095 // count, hours=number % 3)
+        webinar = number % 4 == 0
+        rows.append(
+            {
+                "uid": f"bench-{number}@roadshow",
+                "sequence": number % 3,
+                "kind": EventKind.WEBINAR if webinar else EventKind.STOP,
+                "status": EventStatus.PUBLISHED,
+                "slug": f"event-{number}",
+                "title": f"Digital vor Ort: Veranstaltung {number}, mit Fragen; und Antworten",
+                "description": "Vorträge, Praxisbeispiele und Beratung an den Ständen. " * 3,
+                "venue_id": None if webinar else venues[number % len(venues)].id,
+                "starts_at": starts_at,
+                "ends_at": starts_at + timedelta(hours=2),
+                "timezone": "Europe/Berlin",
+                "capacity": 50,
+                "published_at": published,
+                "content_changed_at": published + timedelta(minutes=number),
+            }
+        )
+    db.session.execute(insert(Event), rows)
+    db.session.commit()
+
+
+def best_of(runs: int, action: Callable[[], object]) -> float:
+    times = []
+    for _ in range(runs):
+        began = time.perf_counter()
+        action()
+        times.append(time.perf_counter() - began)
+    return min(times)
+
+
+def measure_build(folder: Path, count: int) -> None:
+    app = make_app(folder, f"feeds-{count}.sqlite")
+    with app.app_context():
+        add_events(count)
+        now = datetime.now(UTC)
+
+        def query() -> object:
+            db.session.expunge_all()
+            return select_feed_events(db.session, FeedFilter(), now=now)
+
+        def cold() -> object:
+            feeds.clear_caches()
+            events = query()
+            return build_feed(public_entries(events), name="Roadshow", language="de", now=now)
+
+        def warm() -> object:
+            events = query()
+            return build_feed(public_entries(events), name="Roadshow", language="de", now=now)
+
+        runs = 3 if count <= 1000 else 2
+        query_time = best_of(runs, query)
+        cold_time = best_of(runs, cold)
+        warm()
+        warm_time = best_of(runs, warm)
+        size = len(warm().body)  # type: ignore[attr-defined]
+        print(
+            f"build {count:>6} events: query {query_time * 1000:7.1f} ms | "
+            f"query+build, empty cache {cold_time * 1000:7.1f} ms | "
+            f"filled cache {warm_time * 1000:7.1f} ms | {size / 1e6:.1f} MB"
+        )
+
+
+def measure_http(folder: Path, requests: int, clients: int) -> None:
+    app = make_app(folder, "feeds-http.sqlite")
+    with app.app_context():
+        add_events(1000)
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    port = server.server_port
+    try:
+        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+        connection.request("GET", "/calendar.ics")
+        first = connection.getresponse()
+        first.read()
+        etag = first.getheader("ETag") or ""
+        connection.close()
+
+        for label, headers, expected in (
+            ("feed (1,000 events)", {}, 200),
+            ("304 (If-None-Match)", {"If-None-Match": etag}, 304),
+        ):
+            rate, latencies = load(port, requests, clients, headers, expected)
+            print(
+                f"http {label:<20}: {rate:7.1f} requests/s with {clients} clients, "
+                f"{requests} requests, median {statistics.median(latencies) * 1000:.1f} ms"
+            )
+    finally:
+        server.shutdown()
+        thread.join(timeout=10)
+        server.server_close()
+
+
+def load(
+    port: int, requests: int, clients: int, headers: dict[str, str], expected: int
+) -> tuple[float, list[float]]:
+    """``requests`` GETs spread over ``clients`` keep-alive connections."""
+    share, rest = divmod(requests, clients)
+    per_client = [share + (1 if i < rest else 0) for i in range(clients)]
+
+    def client(count: int) -> list[float]:
+        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+        latencies = []
+        try:
+            for _ in range(count):
+                began = time.perf_counter()
+                connection.request("GET", "/calendar.ics", headers=headers)
+                response = connection.getresponse()
+                response.read()
+                if response.status != expected:
+                    raise RuntimeError(f"expected {expected}, got {response.status}")
+                latencies.append(time.perf_counter() - began)
+        finally:
+            connection.close()
+        return latencies
+
+    began = time.perf_counter()
+    with ThreadPoolExecutor(max_workers=clients) as pool:
+        results = list(pool.map(client, per_client))
+    elapsed = time.perf_counter() - began
+    return requests / elapsed, [latency for result in results for latency in result]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--requests", type=int, default=300, help="requests per HTTP run")
+    parser.add_argument("--clients", type=int, default=4, help="concurrent connections")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as name:
+        folder = Path(name)
+        for count in (1000, 10_000):
+            measure_build(folder, count)
+        measure_http(folder, min(args.requests, 2000), min(args.clients, 16))
+
+
+if __name__ == "__main__":
+    main()
