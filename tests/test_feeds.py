@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, date, datetime, timedelta
 
 import icalendar
@@ -286,3 +287,48 @@ def test_one_event_ics_does_not_shadow_the_event_page(client, make_event):
     assert client.get(f"/events/{event.slug}").headers["Content-Type"].startswith("text/html")
     assert client.get(f"/events/{draft.slug}.ics").status_code == 404
     assert client.get("/events/no-such-event.ics").status_code == 404
+
+
+def test_cached_feeds_follow_every_change_to_what_they_show(app, db, client, spring_tour):
+    """Rendered events and feeds are cached by their content, so no change is missed,
+    even one made without raising ``content_changed_at``."""
+    url = f"/calendar.ics?tour={spring_tour.tour.slug}"
+    first = client.get(url)
+    venue = spring_tour.rosenheim_stop.venue
+    venue.name = "Ballhaus Rosenheim"
+    db.session.commit()
+    second = client.get(url)
+    assert second.headers["ETag"] != first.headers["ETag"]
+    location = vevents(second.data)[spring_tour.rosenheim_stop.uid]["LOCATION"]
+    assert location.startswith("Ballhaus Rosenheim, Kufsteiner Straße 4")
+
+    spring_tour.weilheim_stop.description = "Neu: mit Sprechstunde zur Förderung."
+    spring_tour.tour.title = "Digital vor Ort – Frühjahr"
+    db.session.commit()
+    third = client.get(url)
+    assert "Sprechstunde zur Förderung" in third.get_data(as_text=True)
+    assert "X-WR-CALNAME:Roadshow: Digital vor Ort – Frühjahr" in lines_of(third.data)
+
+    app.config["BASE_URL"] = "https://termine.roadshow.example"
+    assert "URL:https://termine.roadshow.example/events/" in client.get(url).get_data(as_text=True)
+
+
+def test_the_feeds_page_offers_links_for_a_choice_in_both_languages(client, spring_tour):
+    page = client.get("/calendar?town=Rosenheim&kind=webinar").get_data(as_text=True)
+    feed = "http://roadshow.example/calendar.ics?town=Rosenheim&amp;kind=webinar"
+    assert f'value="{feed}"' in page
+    assert 'href="webcal://roadshow.example/calendar.ics?town=Rosenheim&amp;kind=webinar"' in page
+    assert (
+        "https://calendar.google.com/calendar/r?cid="
+        "webcal%3A%2F%2Froadshow.example%2Fcalendar.ics%3Ftown%3DRosenheim%26kind%3Dwebinar"
+    ) in page
+    assert "Kalender abonnieren: Rosenheim, Webinare" in page
+    assert 'href="http://roadshow.example/subscribe?town=Rosenheim&amp;kind=webinar"' in page
+
+    client.get("/language/en")
+    english = client.get("/calendar?town=Rosenheim&kind=webinar").get_data(as_text=True)
+    assert "Subscribe to the calendar: Rosenheim, Webinars" in english
+    assert "Add to Google Calendar" in english
+    subscribe_page = client.get("/subscribe?town=Rosenheim").get_data(as_text=True)
+    assert "Subscribe to a personal calendar" in subscribe_page
+    assert re.search(r'checked[^>]*value="Rosenheim"|value="Rosenheim"[^>]*checked', subscribe_page)

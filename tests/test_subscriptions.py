@@ -268,3 +268,24 @@ def test_english_subscribers_get_english_pages_mails_and_feed(db, client, submit
     body = client.get(path_of(feed_url_in(page))).get_data(as_text=True)
     assert "X-WR-CALNAME:Roadshow: Webinars" in body
     assert "SUMMARY:Cancelled: Digitale Mittagspause" in body
+
+
+def test_unconfirmed_subscriptions_are_deleted_once_their_link_expired(
+    db, client, submit_form, runner, spring_tour
+):
+    subscribe(submit_form, email="never@example.org")
+    subscribe(submit_form, email="later@example.org")
+    subscribe(submit_form)
+    confirm(client, submit_form)
+    never = subscribers(db)[0]
+    never.confirm_expires_at = datetime.now(UTC) - timedelta(seconds=1)
+    db.session.commit()
+
+    result = runner.invoke(args=["calendar", "purge-unconfirmed"])
+
+    assert result.exit_code == 0, result.output
+    assert "Deleted 1 unconfirmed subscription(s)." in result.output
+    assert [(s.email, s.status) for s in subscribers(db)] == [
+        ("later@example.org", SubscriberStatus.PENDING),
+        (EMAIL, SubscriberStatus.ACTIVE),
+    ]

@@ -25,11 +25,12 @@ def calendar_feed_url(**filters: list[str]) -> str:
 
 
 def init_app(app: Flask) -> None:
-    from roadshow.calendar import subscription_views, views  # noqa: F401 - routes on views.bp
+    from roadshow.calendar import cli, subscription_views, views  # noqa: F401 - routes on views.bp
 
     for name, value in DEFAULTS.items():
         app.config.setdefault(name, value)
     app.register_blueprint(views.bp)
+    app.cli.add_command(cli.calendar_cli)
     app.add_template_filter(webcal_url, "webcal_url")
     app.add_template_filter(google_calendar_url, "google_calendar_url")
     app.add_template_global(calendar_feed_url, "calendar_feed_url")

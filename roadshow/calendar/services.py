@@ -296,6 +296,23 @@ def cancel_subscription(
     session.flush()
 
 
+def purge_unconfirmed(session: DBSession, *, now: datetime | None = None) -> int:
+    """Delete subscriptions whose confirmation link expired unused; returns how many.
+
+    They never became active, so nothing of them is kept (no consent was given).
+    """
+    expired = session.scalars(
+        select(Subscriber).where(
+            Subscriber.status == SubscriberStatus.PENDING,
+            Subscriber.confirm_expires_at < (now or utcnow()),
+        )
+    ).all()
+    for subscriber in expired:
+        session.delete(subscriber)
+    session.flush()
+    return len(expired)
+
+
 def registration_by_token(session: DBSession, token: str) -> Registration:
     """The registration of a self-service token (compared by its hash), or ``NotFound``."""
     registration = session.scalar(
