@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import threading
 from datetime import UTC, datetime, timedelta
 from urllib.parse import urlsplit
 
@@ -289,3 +290,39 @@ def test_unconfirmed_subscriptions_are_deleted_once_their_link_expired(
         ("later@example.org", SubscriberStatus.PENDING),
         (EMAIL, SubscriberStatus.ACTIVE),
     ]
+
+
+def test_the_same_new_address_submitted_at_once_makes_one_subscription(app, db, spring_tour):
+    from roadshow.calendar.filters import FeedFilter
+    from roadshow.calendar.services import request_subscription
+
+    barrier = threading.Barrier(4)
+    failures: list[BaseException] = []
+
+    def submit(number: int) -> None:
+        with app.app_context():
+            try:
+                barrier.wait(timeout=10)
+                request_subscription(
+                    db.session,
+                    email=EMAIL,
+                    language="de",
+                    feed_filter=FeedFilter.of(towns=["Rosenheim"]),
+                    notify_by_email=False,
+                    consent_text_version=CONSENT_TEXT_VERSION,
+                    ip=f"192.0.2.{number}",
+                )
+                db.session.commit()
+            except BaseException as error:  # noqa: BLE001 - reported below
+                failures.append(error)
+            finally:
+                db.session.remove()
+
+    threads = [threading.Thread(target=submit, args=(n,)) for n in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+
+    assert failures == []
+    assert [(s.email, s.status) for s in subscribers(db)] == [(EMAIL, SubscriberStatus.PENDING)]

@@ -101,21 +101,9 @@ def request_subscription(
     """
     now = now or utcnow()
     normalized = normalize_email(email)
-    subscriber = _live_subscriber(session, normalized)
-    if subscriber is None:
-        subscriber = Subscriber(email=email.strip(), email_normalized=normalized)
-        try:
-            with session.begin_nested():
-                _fill_request(
-                    subscriber, language, feed_filter, notify_by_email, consent_text_version, ip
-                )
-                subscriber.subscribed_at = now
-                session.add(subscriber)
-        except IntegrityError:
-            # The same address was submitted twice at once: the other request created it.
-            subscriber = _live_subscriber(session, normalized)
-            if subscriber is None:
-                raise
+    subscriber = _live_subscriber(session, normalized) or _new_subscriber(
+        session, email=email.strip(), normalized=normalized, now=now
+    )
     if subscriber.status is SubscriberStatus.ACTIVE:
         links = subscription_links(subscriber)
         enqueue(
@@ -129,9 +117,13 @@ def request_subscription(
         session.flush()
         return subscriber
 
-    _fill_request(subscriber, language, feed_filter, notify_by_email, consent_text_version, ip)
     subscriber.email = email.strip()
+    subscriber.language = language
+    subscriber.filters = feed_filter.to_json()
+    subscriber.notify_by_email = notify_by_email
+    subscriber.consent_text_version = consent_text_version
     subscriber.subscribed_at = now
+    subscriber.subscribed_ip = ip
     token = new_token()
     subscriber.confirm_token_hash = token_hash(token)
     subscriber.confirm_expires_at = now + timedelta(hours=CONFIRM_HOURS)
@@ -160,20 +152,27 @@ def _live_subscriber(session: DBSession, email_normalized: str) -> Subscriber | 
     )
 
 
-def _fill_request(
-    subscriber: Subscriber,
-    language: str,
-    feed_filter: FeedFilter,
-    notify_by_email: bool,
-    consent_text_version: str,
-    ip: str | None,
-) -> None:
-    subscriber.status = SubscriberStatus.PENDING
-    subscriber.language = language
-    subscriber.filters = feed_filter.to_json()
-    subscriber.notify_by_email = notify_by_email
-    subscriber.consent_text_version = consent_text_version
-    subscriber.subscribed_ip = ip
+def _new_subscriber(
+    session: DBSession, *, email: str, normalized: str, now: datetime
+) -> Subscriber:
+    """A pending row for a new address; the caller fills in the request."""
+    subscriber = Subscriber(
+        email=email,
+        email_normalized=normalized,
+        status=SubscriberStatus.PENDING,
+        consent_text_version="",
+        subscribed_at=now,
+    )
+    try:
+        with session.begin_nested():
+            session.add(subscriber)
+    except IntegrityError:
+        # The same address was submitted twice at once: the other request created it.
+        existing = _live_subscriber(session, normalized)
+        if existing is None:
+            raise
+        return existing
+    return subscriber
 
 
 def pending_subscriber(

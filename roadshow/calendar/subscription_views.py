@@ -17,7 +17,13 @@ from roadshow.calendar.filters import (
     filter_from_query,
     validated_filter,
 )
-from roadshow.calendar.forms import CONSENT_TEXT_VERSION, ButtonForm, ManageForm, SubscribeForm
+from roadshow.calendar.forms import (
+    CONSENT_TEXT_VERSION,
+    ButtonForm,
+    ManageForm,
+    SubscribeForm,
+    kind_labels,
+)
 from roadshow.calendar.models import Subscriber
 from roadshow.calendar.views import bp
 from roadshow.errors import DomainError, NotFound
@@ -98,8 +104,6 @@ def confirm(token: str) -> str | Response | tuple[str, int]:
 
 
 def _label(subscriber: Subscriber) -> str:
-    from roadshow.calendar.forms import kind_labels
-
     feed_filter = FeedFilter.from_json(subscriber.filters)
     return filter_choices(db.session).label(feed_filter, kind_labels())
 

@@ -32,7 +32,7 @@ from roadshow.database import utcnow
 from roadshow.errors import NotFound
 from roadshow.events.models import Event, EventStatus
 from roadshow.extensions import db
-from roadshow.urls import external_url, webcal_url
+from roadshow.urls import external_url
 
 bp = Blueprint("calendar", __name__)
 
@@ -173,5 +173,4 @@ def feeds_page() -> str:
         label=choices.label(feed_filter, kind_labels()),
         feed_url=external_url("calendar.public_feed", **values),
         subscribe_url=external_url("calendar.subscribe", **values),
-        webcal_url=webcal_url,
     )
