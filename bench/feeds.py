@@ -1,9 +1,10 @@
 """How fast feeds are built and served.
 
 Builds feeds of 1,000 and 10,000 events from a SQLite file (query and bytes, with the
-cache of rendered events empty and filled), then serves the 1,000-event feed from a real
-HTTP server on 127.0.0.1 and measures requests per second for the full answer and for the
-304 that a calendar app gets when nothing changed. Loads are bounded.
+cache of rendered events empty and filled), then serves the 1,000-event feed from real
+HTTP servers on 127.0.0.1 (werkzeug's threaded server, and gunicorn with one worker per
+core when it is installed) and measures requests per second for the full answer and for
+the 304 that a calendar app gets when nothing changed. Loads are bounded.
 
     .venv/bin/python bench/feeds.py [--requests 300] [--clients 4]
 """
@@ -12,7 +13,12 @@ from __future__ import annotations
 
 import argparse
 import http.client
+import logging
+import os
+import re
 import statistics
+import subprocess
+import sys
 import tempfile
 import threading
 import time
@@ -27,9 +33,9 @@ from sqlalchemy import insert
 from werkzeug.serving import make_server
 
 from roadshow import create_app
-from roadshow.calendar import feeds
-from roadshow.calendar.feeds import build_feed, public_entries, select_feed_events
+from roadshow.calendar.feeds import build_public_feed, select_feed_events
 from roadshow.calendar.filters import FeedFilter
+from roadshow.calendar.rendering import clear_caches
 from roadshow.events.models import Event, EventKind, EventStatus, Venue
 from roadshow.extensions import db
 
@@ -49,6 +55,9 @@ def make_app(folder: Path, name: str) -> Flask:
     )
     with app.app_context():
         upgrade()
+    # Migrations configure logging; the figures are what this script prints.
+    for name in ("alembic", "werkzeug"):
+        logging.getLogger(name).setLevel(logging.WARNING)
     return app
 
 
@@ -108,13 +117,17 @@ def measure_build(folder: Path, count: int) -> None:
             return select_feed_events(db.session, FeedFilter(), now=now)
 
         def cold() -> object:
-            feeds.clear_caches()
-            events = query()
-            return build_feed(public_entries(events), name="Roadshow", language="de", now=now)
+            clear_caches()
+            db.session.expunge_all()
+            return build_public_feed(
+                db.session, FeedFilter(), name="Roadshow", language="de", now=now
+            )
 
         def warm() -> object:
-            events = query()
-            return build_feed(public_entries(events), name="Roadshow", language="de", now=now)
+            db.session.expunge_all()
+            return build_public_feed(
+                db.session, FeedFilter(), name="Roadshow", language="de", now=now
+            )
 
         runs = 3 if count <= 1000 else 2
         query_time = best_of(runs, query)
@@ -123,41 +136,92 @@ def measure_build(folder: Path, count: int) -> None:
         warm_time = best_of(runs, warm)
         size = len(warm().body)  # type: ignore[attr-defined]
         print(
-            f"build {count:>6} events: query {query_time * 1000:7.1f} ms | "
-            f"query+build, empty cache {cold_time * 1000:7.1f} ms | "
-            f"filled cache {warm_time * 1000:7.1f} ms | {size / 1e6:.1f} MB"
+            f"feed of {count:>6} events: loading the events {query_time * 1000:7.1f} ms | "
+            f"building, caches empty {cold_time * 1000:7.1f} ms | "
+            f"unchanged, from the cache {warm_time * 1000:7.1f} ms | {size / 1e6:.1f} MB"
         )
 
 
 def measure_http(folder: Path, requests: int, clients: int) -> None:
+    """The 1,000-event feed through werkzeug's threaded server, then through gunicorn."""
     app = make_app(folder, "feeds-http.sqlite")
     with app.app_context():
         add_events(1000)
     server = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
-    port = server.server_port
     try:
-        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
-        connection.request("GET", "/calendar.ics")
-        first = connection.getresponse()
-        first.read()
-        etag = first.getheader("ETag") or ""
-        connection.close()
-
-        for label, headers, expected in (
-            ("feed (1,000 events)", {}, 200),
-            ("304 (If-None-Match)", {"If-None-Match": etag}, 304),
-        ):
-            rate, latencies = load(port, requests, clients, headers, expected)
-            print(
-                f"http {label:<20}: {rate:7.1f} requests/s with {clients} clients, "
-                f"{requests} requests, median {statistics.median(latencies) * 1000:.1f} ms"
-            )
+        measure_server("werkzeug, threads", server.server_port, requests, clients)
     finally:
         server.shutdown()
         thread.join(timeout=10)
         server.server_close()
+
+    gunicorn = Path(sys.executable).with_name("gunicorn")
+    if not gunicorn.exists():
+        print("gunicorn is not installed (pip install '.[production]'): skipped")
+        return
+    workers = os.cpu_count() or 1
+    environment = {
+        **os.environ,
+        "ROADSHOW_ENV": "testing",
+        "ROADSHOW_SECRET_KEY": "bench-secret-key-0123456789abcdef",
+        "ROADSHOW_DATABASE_URL": f"sqlite:///{folder / 'feeds-http.sqlite'}",
+        "ROADSHOW_BASE_URL": "https://roadshow.example.org",
+        "ROADSHOW_INSTANCE_PATH": str(folder / "instance"),
+    }
+    process = subprocess.Popen(
+        [str(gunicorn), "--workers", str(workers), "--bind", "127.0.0.1:0", "wsgi:app"],
+        cwd=Path(__file__).resolve().parent.parent,
+        env=environment,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        port = gunicorn_port(process)
+        measure_server(f"gunicorn, {workers} workers", port, requests, clients)
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+
+
+def gunicorn_port(process: subprocess.Popen[str]) -> int:
+    """The port gunicorn chose, once every worker has booted."""
+    assert process.stderr is not None
+    port, booted, wanted = 0, 0, os.cpu_count() or 1
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and booted < wanted:
+        line = process.stderr.readline()
+        if not line:
+            raise RuntimeError("gunicorn stopped")
+        if match := re.search(r"Listening at: http://127\.0\.0\.1:(\d+)", line):
+            port = int(match.group(1))
+        booted += "Booting worker" in line
+    if not port:
+        raise RuntimeError("gunicorn did not start in time")
+    # Let the last worker finish creating its app before the load starts.
+    time.sleep(1)
+    return port
+
+
+def measure_server(label: str, port: int, requests: int, clients: int) -> None:
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+    connection.request("GET", "/calendar.ics")
+    first = connection.getresponse()
+    first.read()
+    etag = first.getheader("ETag") or ""
+    connection.close()
+    # Every worker renders once before the figures count.
+    load(port, clients * 4, clients, {}, 200)
+    for what, headers, expected in (
+        ("feed (1,000 events)", {}, 200),
+        ("304 (If-None-Match)", {"If-None-Match": etag}, 304),
+    ):
+        rate, latencies = load(port, requests, clients, headers, expected)
+        print(
+            f"http {label:<22} {what:<20}: {rate:7.1f} requests/s, {clients} clients, "
+            f"{requests} requests, median {statistics.median(latencies) * 1000:.1f} ms"
+        )
 
 
 def load(

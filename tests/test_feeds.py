@@ -10,9 +10,9 @@ import recurring_ical_events
 import vobject
 from ical.calendar_stream import IcsCalendarStream
 
-from roadshow.calendar import feeds
 from roadshow.calendar.feeds import build_feed, public_entries, select_feed_events, window_start
 from roadshow.calendar.filters import FeedFilter
+from roadshow.calendar.rendering import clear_caches
 from roadshow.events.models import EventKind, EventStatus, PartnerRole
 from tests.fixtures_feeds import berlin, cancel_event, change_event
 
@@ -116,7 +116,7 @@ def test_dtstamp_is_the_last_change_and_an_unchanged_feed_keeps_its_bytes(
     day = window_start(datetime.now(UTC))
     events = select_feed_events(db.session, FeedFilter(), now=day)
     early = build_feed(public_entries(events), name="x", language="de", now=day)
-    feeds.clear_caches()
+    clear_caches()
     late = build_feed(
         public_entries(events), name="x", language="de", now=day + timedelta(hours=23)
     )
@@ -332,3 +332,26 @@ def test_the_feeds_page_offers_links_for_a_choice_in_both_languages(client, spri
     subscribe_page = client.get("/subscribe?town=Rosenheim").get_data(as_text=True)
     assert "Subscribe to a personal calendar" in subscribe_page
     assert re.search(r'checked[^>]*value="Rosenheim"|value="Rosenheim"[^>]*checked', subscribe_page)
+
+
+def test_an_unchanged_feed_is_answered_without_loading_its_events(
+    client, spring_tour, count_queries
+):
+    url = f"/calendar.ics?tour={spring_tour.tour.slug}"
+
+    def statements(headers: dict[str, str] | None = None) -> tuple[int, list[str]]:
+        with count_queries() as queries:
+            response = client.get(url, headers=headers or {})
+        return response.status_code, list(queries)
+
+    status, first = statements()
+    etag = client.get(url).headers["ETag"]
+    again_status, again = statements({"If-None-Match": etag})
+    assert (status, again_status) == (200, 304)
+    # The first answer read the feed's rows, then loaded the events and their venues to
+    # render them; the 304 read the rows only.
+    assert len(first) == len(again) + 2
+
+    change_event(spring_tour.webinars[0], title="Digitale Mittagspause: KI im Büro")
+    changed_status, changed = statements({"If-None-Match": etag})
+    assert changed_status == 200 and len(changed) == len(first)

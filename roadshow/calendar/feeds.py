@@ -1,4 +1,4 @@
-"""Subscribable calendar feeds: a VCALENDAR for a list of events.
+"""Subscribable calendar feeds: which events a feed holds, and the feed as bytes.
 
 A feed has no METHOD and no ATTENDEE (it is published, not an invitation), but every event
 carries the same UID and SEQUENCE as the invitations attendees get. DTSTAMP and
@@ -9,29 +9,30 @@ bytes, so its ETag answers conditional requests with 304.
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo
 
-from flask import current_app
-from flask_babel import force_locale
-from flask_babel import gettext as _
-from icalendar import vText
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import ColumnElement, Select, and_, func, or_, select
 from sqlalchemy.orm import defer, selectinload
-from werkzeug.routing import MapAdapter
 
-from roadshow.calendar.cache import LRUCache
 from roadshow.calendar.filters import FeedFilter
-from roadshow.calendar.ics import event_component, new_calendar, vtimezone_ical
+from roadshow.calendar.rendering import (
+    KEY_COLUMNS,
+    Feed,
+    FeedEntry,
+    cached_feed,
+    entry_key,
+    feed_key,
+    key_of,
+    render_feed,
+    summary_prefixes,
+    zones_of,
+)
 from roadshow.database import DBSession
-from roadshow.events.models import Event, EventStatus
+from roadshow.events.models import Event, EventStatus, Venue
 from roadshow.registrations.models import Registration, RegistrationStatus
 
-REFRESH_INTERVAL = timedelta(hours=6)
 CANCELLED_DAYS = 30  # a cancelled event stays this long, then leaves the feed
 PAST_DAYS = 90  # an event that has ended stays this long, so calendars keep recent history
 # Loaded only if touched: a feed of 10,000 events spends most of its time loading rows.
@@ -45,29 +46,7 @@ UNUSED_COLUMNS = (
     Event.tour_id,
 )
 
-
-@dataclass(frozen=True)
-class FeedEntry:
-    """One event as a feed shows it.
-
-    ``join_url`` only in personal feeds of confirmed attendees; ``changed_at`` is the
-    DTSTAMP and LAST-MODIFIED (for a cancelled registration, the later of the event's
-    change and the cancellation).
-    """
-
-    event: Event
-    changed_at: datetime
-    cancelled: bool = False
-    waitlisted: bool = False
-    join_url: str | None = None
-
-
-@dataclass(frozen=True)
-class Feed:
-    body: bytes
-    etag: str
-    last_modified: datetime
-    count: int
+__all__ = ["Feed", "FeedEntry", "build_feed", "build_public_feed", "registration_entries"]
 
 
 def event_changed_at(event: Event) -> datetime:
@@ -80,33 +59,55 @@ def window_start(now: datetime) -> datetime:
     return datetime.combine(now.astimezone(UTC).date(), time(0), UTC)
 
 
+def _in_window(now: datetime) -> ColumnElement[bool]:
+    """Published events, and those cancelled in the last 30 days (if ever published);
+    none that ended more than ``PAST_DAYS`` ago."""
+    day = window_start(now)
+    return and_(
+        or_(
+            Event.status == EventStatus.PUBLISHED,
+            and_(
+                Event.status == EventStatus.CANCELLED,
+                Event.published_at.is_not(None),
+                func.coalesce(Event.cancelled_at, Event.updated_at)
+                >= day - timedelta(days=CANCELLED_DAYS),
+            ),
+        ),
+        Event.ends_at >= day - timedelta(days=PAST_DAYS),
+    )
+
+
 def select_feed_events(
     session: DBSession, feed_filter: FeedFilter, *, now: datetime
 ) -> Sequence[Event]:
-    """Published events of the filter, plus those cancelled in the last 30 days.
-
-    Events that ended more than ``PAST_DAYS`` ago are left out. One query, whatever the
-    number of events (venues are joined).
-    """
-    day = window_start(now)
-    cancelled_since = day - timedelta(days=CANCELLED_DAYS)
+    """The events of a public or subscriber feed, soonest first, with their venues (two
+    queries, whatever the number of events)."""
     query = (
         select(Event)
-        .where(
-            or_(
-                Event.status == EventStatus.PUBLISHED,
-                and_(
-                    Event.status == EventStatus.CANCELLED,
-                    Event.published_at.is_not(None),
-                    func.coalesce(Event.cancelled_at, Event.updated_at) >= cancelled_since,
-                ),
-            ),
-            Event.ends_at >= day - timedelta(days=PAST_DAYS),
-        )
+        .where(_in_window(now))
         .order_by(Event.starts_at, Event.id)
         .options(selectinload(Event.venue), *[defer(column) for column in UNUSED_COLUMNS])
     )
     return session.scalars(feed_filter.apply(query)).all()
+
+
+def _feed_rows_query(now: datetime) -> Select[*tuple[Any, ...]]:
+    """The same events as ``select_feed_events``, as plain rows of what their VEVENTs are
+    made of, followed by status and the change times."""
+    return (
+        select(
+            *KEY_COLUMNS,
+            Event.status,
+            Event.content_changed_at,
+            Event.published_at,
+            Event.created_at,
+            Event.updated_at,
+            Venue.updated_at.label("venue_updated_at"),
+        )
+        .outerjoin(Venue, Venue.id == Event.venue_id)
+        .where(_in_window(now))
+        .order_by(Event.starts_at, Event.id)
+    )
 
 
 def public_entries(events: Iterable[Event]) -> list[FeedEntry]:
@@ -119,6 +120,46 @@ def public_entries(events: Iterable[Event]) -> list[FeedEntry]:
         )
         for event in events
     ]
+
+
+def build_public_feed(
+    session: DBSession, feed_filter: FeedFilter, *, name: str, language: str, now: datetime
+) -> Feed:
+    """The public or subscriber feed of ``feed_filter``.
+
+    One light query reads what the feed is made of; a feed rendered before from exactly
+    these values (the usual case: calendar apps ask again and again) comes from the cache
+    without loading a single event, so a 304 is cheap. Otherwise the events are loaded and
+    rendered (unchanged events come from the cache of rendered events).
+    """
+    prefixes = summary_prefixes(language)
+    rows = session.execute(feed_filter.apply(_feed_rows_query(now))).all()
+    width = len(KEY_COLUMNS)
+    keys = []
+    stamps = [window_start(now)]
+    for row in rows:
+        status, content_changed_at, published_at, created_at, updated_at, venue_updated_at = row[
+            width:
+        ]
+        changed_at = content_changed_at or published_at or created_at
+        keys.append(
+            entry_key(
+                tuple(row[:width]),
+                changed_at=changed_at,
+                cancelled=status is EventStatus.CANCELLED,
+                waitlisted=False,
+                join_url=None,
+                prefixes=prefixes,
+            )
+        )
+        stamps += [changed_at, updated_at, venue_updated_at or changed_at]
+    zones = zones_of(((row.timezone, row.starts_at) for row in rows), now)
+    cached = cached_feed(feed_key(name, zones, keys))
+    if cached is None:
+        events = select_feed_events(session, feed_filter, now=now)
+        return build_feed(public_entries(events), name=name, language=language, now=now)
+    body, etag = cached
+    return Feed(body=body, etag=etag, last_modified=_latest(stamps), count=len(keys))
 
 
 def registration_entries(registration: Registration, *, now: datetime) -> list[FeedEntry]:
@@ -160,61 +201,15 @@ def registration_entries(registration: Registration, *, now: datetime) -> list[F
 
 
 def build_feed(entries: Sequence[FeedEntry], *, name: str, language: str, now: datetime) -> Feed:
-    """The feed's bytes with ETag and Last-Modified.
+    """The feed of ``entries``: bytes, ETag and Last-Modified.
 
-    ``now`` only decides the day (for Last-Modified, see ``last_modified``); it never
-    appears in the bytes. A feed whose entries are unchanged is served from a cache (its
-    key is every value that goes into the bytes), so the 304 a calendar app gets when
-    nothing changed costs the query and no rendering.
+    ``now`` only decides the day (see ``last_modified``); it never appears in the bytes.
     """
-    config = current_app.config
-    default_zone = str(config["TIMEZONE"])
-    base_url = str(config["BASE_URL"])
-    with force_locale(language):
-        prefixes = (_("Abgesagt: "), _("Warteliste: "))
-    keys = [_entry_key(entry, prefixes) for entry in entries]
-    zones = _zones(entries, default_zone, now)
-    feed_key = (name, default_zone, base_url, tuple(zones), tuple(keys))
-    cached = _FEED_CACHE.get(feed_key)
-    if cached is None:
-        body = _render(entries, keys, name=name, zones=zones, base_url=base_url)
-        cached = (body, hashlib.sha256(body).hexdigest()[:40])
-        # The key's tuples weigh about as much again as the bytes.
-        _FEED_CACHE.put(feed_key, cached, cost=2 * len(body))
-    body, etag = cached
+    prefixes = summary_prefixes(language)
+    keys = [key_of(entry, prefixes) for entry in entries]
+    zones = zones_of(((e.event.timezone, e.event.starts_at) for e in entries), now)
+    body, etag = render_feed(feed_key(name, zones, keys), entries, keys, name=name, zones=zones)
     return Feed(body=body, etag=etag, last_modified=last_modified(entries, now), count=len(keys))
-
-
-def _render(
-    entries: Sequence[FeedEntry],
-    keys: Sequence[tuple[Any, ...]],
-    *,
-    name: str,
-    zones: Sequence[tuple[str, int]],
-    base_url: str,
-) -> bytes:
-    cal = new_calendar()
-    # icalendar leaves calendar-level names unescaped unless they are vText.
-    cal.add("name", vText(name))
-    cal.add("x-wr-calname", vText(name))
-    cal.add("x-wr-timezone", vText(zones[0][0]))  # the default zone comes first
-    cal.add("refresh-interval", REFRESH_INTERVAL, parameters={"VALUE": "DURATION"})
-    cal.add("x-published-ttl", vText("PT6H"))
-    header = cal.to_ical()
-    assert header.endswith(b"END:VCALENDAR\r\n")
-
-    parts = [header[: -len(b"END:VCALENDAR\r\n")]]
-    parts += [vtimezone_ical(tzid, year) for tzid, year in zones]
-    urls: _EventUrls | None = None
-    for entry, key in zip(entries, keys, strict=True):
-        vevent = _VEVENT_CACHE.get((base_url, key))
-        if vevent is None:
-            urls = urls or _event_urls()
-            vevent = _vevent(entry, urls(entry.event.slug), prefix=key[-1])
-            _VEVENT_CACHE.put((base_url, key), vevent, cost=len(vevent))
-        parts.append(vevent)
-    parts.append(b"END:VCALENDAR\r\n")
-    return b"".join(parts)
 
 
 def last_modified(entries: Iterable[FeedEntry], now: datetime) -> datetime:
@@ -229,96 +224,8 @@ def last_modified(entries: Iterable[FeedEntry], now: datetime) -> datetime:
         stamps += [entry.changed_at, entry.event.updated_at]
         if entry.event.venue is not None:
             stamps.append(entry.event.venue.updated_at)
+    return _latest(stamps)
+
+
+def _latest(stamps: Iterable[datetime]) -> datetime:
     return max(stamps).replace(microsecond=0)
-
-
-def _zones(entries: Sequence[FeedEntry], default_zone: str, now: datetime) -> list[tuple[str, int]]:
-    """Each zone used (the default one first) with the earliest year an event needs."""
-    earliest: dict[str, datetime] = {}
-    for entry in entries:
-        zone, starts_at = entry.event.timezone, entry.event.starts_at
-        if zone not in earliest or starts_at < earliest[zone]:
-            earliest[zone] = starts_at
-    years = {zone: first.astimezone(ZoneInfo(zone)).year for zone, first in earliest.items()}
-    # Always one VTIMEZONE: a VCALENDAR needs at least one component (RFC 5545).
-    default_year = years.pop(default_zone, min(years.values(), default=now.year))
-    return [(default_zone, default_year), *sorted(years.items())]
-
-
-class _EventUrls:
-    """Absolute event page URLs from one bound URL map (binding per event costs time)."""
-
-    def __init__(self, adapter: MapAdapter) -> None:
-        self.adapter = adapter
-
-    def __call__(self, slug: str) -> str:
-        return self.adapter.build("events.detail", {"slug": slug}, force_external=True)
-
-
-def _event_urls() -> _EventUrls:
-    from urllib.parse import urlsplit
-
-    base = urlsplit(current_app.config["BASE_URL"])
-    return _EventUrls(
-        current_app.url_map.bind(
-            base.netloc, script_name=base.path or "/", url_scheme=base.scheme or "https"
-        )
-    )
-
-
-def _entry_key(entry: FeedEntry, prefixes: tuple[str, str]) -> tuple[Any, ...]:
-    """Every value the entry's VEVENT is made of; the summary prefix comes last."""
-    event = entry.event
-    venue = event.venue
-    place: tuple[Any, ...] | None = None
-    if venue is not None:
-        place = (venue.name, venue.street, venue.postcode, venue.town)
-        place += (venue.latitude, venue.longitude)
-    prefix = ""
-    if entry.cancelled:
-        prefix = prefixes[0]
-    elif entry.waitlisted:
-        prefix = prefixes[1]
-    return (
-        event.uid,
-        event.sequence,
-        event.slug,
-        event.title,
-        event.description,
-        event.starts_at,
-        event.ends_at,
-        event.timezone,
-        place,
-        entry.changed_at,
-        entry.cancelled,
-        entry.waitlisted,
-        entry.join_url,
-        prefix,
-    )
-
-
-def _vevent(entry: FeedEntry, event_url: str, *, prefix: str) -> bytes:
-    component = event_component(
-        entry.event,
-        event_url=event_url,
-        dtstamp=entry.changed_at,
-        join_url=entry.join_url,
-        cancelled=entry.cancelled,
-        summary_prefix=prefix,
-    )
-    component.pop("LAST-MODIFIED", None)
-    component.add("last-modified", entry.changed_at.astimezone(UTC))
-    if entry.waitlisted and not entry.cancelled:
-        component["STATUS"] = vText("TENTATIVE")
-    return bytes(component.to_ical())
-
-
-def clear_caches() -> None:
-    """Forget every rendered event and feed (for tests and benchmarks)."""
-    _VEVENT_CACHE.clear()
-    _FEED_CACHE.clear()
-
-
-# Rendered VEVENTs (about 700 bytes each) and whole feeds, by what they are made of.
-_VEVENT_CACHE: LRUCache[bytes] = LRUCache(budget=32 * 1024 * 1024)
-_FEED_CACHE: LRUCache[tuple[bytes, str]] = LRUCache(budget=128 * 1024 * 1024)

@@ -20,10 +20,10 @@ from werkzeug.wrappers import Response
 from roadshow.calendar.feeds import (
     Feed,
     build_feed,
+    build_public_feed,
     event_changed_at,
     public_entries,
     registration_entries,
-    select_feed_events,
 )
 from roadshow.calendar.filters import URL_PARAMETERS, FeedFilter, filter_choices, filter_from_query
 from roadshow.calendar.forms import kind_labels
@@ -87,12 +87,10 @@ def public_feed() -> Response:
     except NotFound:
         abort(404)
     language = feed_language()
-    now = utcnow()
-    events = select_feed_events(db.session, feed_filter, now=now)
     with force_locale(language):
         label = choices.label(feed_filter, kind_labels())
-    feed = build_feed(
-        public_entries(events), name=feed_name(label, language), language=language, now=now
+    feed = build_public_feed(
+        db.session, feed_filter, name=feed_name(label, language), language=language, now=utcnow()
     )
     return calendar_response(feed, private=False, filename="roadshow.ics")
 
@@ -123,14 +121,13 @@ def subscriber_feed(token: str) -> Response:
     except NotFound:
         abort(404)
     feed_filter = FeedFilter.from_json(subscriber.filters)
-    now = utcnow()
-    events = select_feed_events(db.session, feed_filter, now=now)
     language = subscriber.language
-    feed = build_feed(
-        public_entries(events),
+    feed = build_public_feed(
+        db.session,
+        feed_filter,
         name=feed_name(_filter_label(feed_filter, language), language),
         language=language,
-        now=now,
+        now=utcnow(),
     )
     return calendar_response(feed, private=True, filename="roadshow.ics")
 
