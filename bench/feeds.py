@@ -1,7 +1,8 @@
 """How fast feeds are built and served.
 
-Builds feeds of 1,000 and 10,000 events from a SQLite file (query and bytes, with the
-cache of rendered events empty and filled), then serves the 1,000-event feed from real
+Builds feeds of 1,000 and 10,000 events from a SQLite file (loading the events alone; the
+whole feed with the caches empty; an unchanged feed again, which comes from the cache after
+one light query), then serves the 1,000-event feed from real
 HTTP servers on 127.0.0.1 (werkzeug's threaded server, and gunicorn with one worker per
 core when it is installed) and measures requests per second for the full answer and for
 the 304 that a calendar app gets when nothing changed. Loads are bounded.
