@@ -138,21 +138,18 @@ def build_public_feed(
     keys = []
     stamps = [window_start(now)]
     for row in rows:
-        status, content_changed_at, published_at, created_at, updated_at, venue_updated_at = row[
-            width:
-        ]
-        changed_at = content_changed_at or published_at or created_at
+        changed_at = row.content_changed_at or row.published_at or row.created_at
         keys.append(
             entry_key(
                 tuple(row[:width]),
                 changed_at=changed_at,
-                cancelled=status is EventStatus.CANCELLED,
+                cancelled=row.status is EventStatus.CANCELLED,
                 waitlisted=False,
                 join_url=None,
                 prefixes=prefixes,
             )
         )
-        stamps += [changed_at, updated_at, venue_updated_at or changed_at]
+        stamps += [changed_at, row.updated_at, row.venue_updated_at or changed_at]
     zones = zones_of(((row.timezone, row.starts_at) for row in rows), now)
     cached = cached_feed(feed_key(name, zones, keys))
     if cached is None:

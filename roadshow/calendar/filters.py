@@ -79,7 +79,9 @@ class FeedFilter:
                 Event.venue_id.in_(select(Venue.id).where(Venue.town.in_(self.towns)))
             )
         if self.kinds:
-            place_or_kind.append(Event.kind.in_([EventKind(kind) for kind in self.kinds]))
+            # A stored filter may outlive a kind; an unknown one simply matches nothing.
+            kinds = [kind for kind in EventKind if kind.value in self.kinds]
+            place_or_kind.append(Event.kind.in_(kinds))
         if place_or_kind:
             query = query.where(or_(*place_or_kind))
         return query
