@@ -295,10 +295,6 @@ def libical_read() -> Callable[[bytes], dict[str, Any]]:
     return read
 
 
-def days_ago(days: int) -> datetime:
-    return utcnow() - timedelta(days=days)
-
-
 @dataclass
 class SpringTour:
     """Next year's spring: stops in Rosenheim and Weilheim, a workshop in Rosenheim, and a
