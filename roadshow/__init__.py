@@ -42,6 +42,7 @@ def create_app(config: dict[str, Any] | None = None, instance_path: str | None =
     i18n.init_app(app)
 
     from roadshow import accounts, api, demo, events, registrations
+    from roadshow import calendar as calendar_feeds
     from roadshow.mail import init_app as init_mail_domain
 
     accounts.init_app(app)
@@ -50,6 +51,7 @@ def create_app(config: dict[str, Any] | None = None, instance_path: str | None =
     api.init_app(app)
     demo.init_app(app)
     init_mail_domain(app)
+    calendar_feeds.init_app(app)
 
     @app.get("/healthz")
     def healthz() -> dict[str, str]:

@@ -25,7 +25,12 @@ from flask_migrate import upgrade
 from roadshow import create_app
 from roadshow.extensions import db as _db
 
-pytest_plugins = ["tests.factories", "tests.fixtures_mail", "tests.fixtures_registrations"]
+pytest_plugins = [
+    "tests.factories",
+    "tests.fixtures_mail",
+    "tests.fixtures_registrations",
+    "tests.fixtures_feeds",
+]
 
 TEST_SECRET_KEY = "test-secret-key-that-is-long-enough-0123456789"
 

@@ -1,0 +1,396 @@
+"""Fixtures for the feed and subscription tests: a live server, khal, libical, the outbox.
+
+``live_server`` serves the app on 127.0.0.1 (an ephemeral port) from a thread and stops
+after the test. ``khal`` is Debian's khal with a configuration of its own in a temporary
+folder (Europe/Berlin), so that it imports a feed and lists events as a person would see
+them. ``libical_events`` reads a feed with libical through Debian's python3-gi (the
+project's virtualenv has no ``gi``), so it runs in /usr/bin/python3.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import secrets
+import shutil
+import subprocess
+import threading
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import pytest
+from flask import Flask
+from sqlalchemy import select
+from werkzeug.serving import make_server
+
+from roadshow.database import utcnow
+from roadshow.events.models import (
+    Event,
+    EventKind,
+    EventStatus,
+    PartnerRole,
+    Series,
+    Tour,
+    Venue,
+)
+from roadshow.events.services import create_series_events
+from roadshow.extensions import db
+from roadshow.mail.models import OutboxMessage
+from roadshow.partners.models import Partner
+from roadshow.registrations.models import (
+    Attendee,
+    AttendeeStatus,
+    Registration,
+    RegistrationStatus,
+)
+
+BERLIN = ZoneInfo("Europe/Berlin")
+SYSTEM_PYTHON = "/usr/bin/python3"
+
+
+def berlin(year: int, month: int, day: int, hour: int, minute: int = 0) -> datetime:
+    """A Berlin wall time as a UTC instant."""
+    return datetime(year, month, day, hour, minute, tzinfo=BERLIN).astimezone(UTC)
+
+
+def next_year() -> int:
+    """A year wholly ahead, so that its March and April lie in every feed's window."""
+    return datetime.now(UTC).year + 1
+
+
+# Changes that an attendee must hear about raise the SEQUENCE (as the event-change service
+# of the application does); other changes only move content_changed_at.
+ATTENDEE_RELEVANT = {"starts_at", "ends_at", "venue", "venue_id", "join_url", "status"}
+
+
+def change_event(event: Event, **changes: Any) -> Event:
+    """Change ``event`` the way an organiser's edit does, and commit."""
+    for name, value in changes.items():
+        setattr(event, name, value)
+    if ATTENDEE_RELEVANT & changes.keys():
+        event.sequence += 1
+    event.content_changed_at = utcnow()
+    db.session.commit()
+    return event
+
+
+def cancel_event(event: Event, *, when: datetime | None = None) -> Event:
+    """Cancel ``event`` (status, raised SEQUENCE, time of the cancellation), and commit."""
+    when = when or utcnow()
+    event.status = EventStatus.CANCELLED
+    event.sequence += 1
+    event.cancelled_at = when
+    event.content_changed_at = when
+    db.session.commit()
+    return event
+
+
+@pytest.fixture
+def make_registration_with_token(app: Flask) -> Callable[..., tuple[Registration, str]]:
+    """A registration with its attendees; returns it and its raw self-service token."""
+
+    def make(
+        event: Event,
+        *,
+        status: RegistrationStatus = RegistrationStatus.CONFIRMED,
+        attendees: int = 1,
+        language: str = "de",
+    ) -> tuple[Registration, str]:
+        token = secrets.token_urlsafe(32)
+        now = utcnow()
+        registration = Registration(
+            event=event,
+            status=status,
+            token_hash=hashlib.sha256(token.encode()).hexdigest(),
+            company_name="Bäckerei Huber GmbH",
+            contact_name="Anna Huber",
+            contact_email="anna@baeckerei-huber.example",
+            language=language,
+            privacy_consent_at=now,
+            confirmed_at=now if status is RegistrationStatus.CONFIRMED else None,
+            waitlisted_at=now if status is RegistrationStatus.WAITLISTED else None,
+        )
+        for number in range(attendees):
+            email = f"person{number}@baeckerei-huber.example"
+            registration.attendees.append(
+                Attendee(
+                    event_id=event.id,
+                    name=f"Person {number}",
+                    email=email,
+                    email_normalized=email,
+                    status=AttendeeStatus.ACTIVE,
+                )
+            )
+        db.session.add(registration)
+        db.session.commit()
+        return registration, token
+
+    return make
+
+
+@pytest.fixture
+def live_server(app: Flask) -> Iterator[str]:
+    """The app on http://127.0.0.1:<ephemeral port>, served from a thread.
+
+    ``BASE_URL`` becomes the server's address, so links in mails and pages lead to it.
+    """
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    base_url = f"http://127.0.0.1:{server.server_port}"
+    app.config["BASE_URL"] = base_url
+    try:
+        yield base_url
+    finally:
+        server.shutdown()
+        thread.join(timeout=10)
+        server.server_close()
+
+
+def last_mail(recipient: str, template: str) -> OutboxMessage:
+    """The newest outbox message of ``template`` to ``recipient``."""
+    db.session.expire_all()
+    message = db.session.scalars(
+        select(OutboxMessage)
+        .where(OutboxMessage.recipient == recipient, OutboxMessage.template == template)
+        .order_by(OutboxMessage.id.desc())
+    ).first()
+    assert message is not None, f"no {template} mail to {recipient}"
+    return message
+
+
+def link_in(text: str, path_part: str) -> str:
+    """The first link in a mail text whose path contains ``path_part``."""
+    for url in re.findall(r"https?://[^\s<>\"]+", text):
+        if path_part in url:
+            return url
+    raise AssertionError(f"no link with {path_part!r} in:\n{text}")
+
+
+@dataclass
+class Khal:
+    """Debian's khal with its own configuration and calendar folder."""
+
+    config: Path
+
+    def run(self, *args: str) -> str:
+        result = subprocess.run(
+            ["khal", "-c", str(self.config), *args],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            env={"PATH": "/usr/bin:/bin", "HOME": str(self.config.parent), "TZ": "UTC"},
+        )
+        assert result.returncode == 0, result.stderr
+        return result.stdout
+
+    def import_ics(self, path: Path) -> None:
+        self.run("import", "--batch", "-a", "roadshow", str(path))
+
+    def list(self, start: str, end: str) -> list[str]:
+        """One line per event: ``2027-03-24 12:00-13:00 Title [CANCELLED]``."""
+        output = self.run(
+            "list",
+            "--format",
+            "{start-date} {start-time}-{end-time} {title} {cancelled}",
+            "--day-format",
+            "",
+            start,
+            end,
+        )
+        return [line.strip() for line in output.splitlines() if line.strip()]
+
+
+@pytest.fixture
+def khal(tmp_path: Path) -> Khal:
+    if shutil.which("khal") is None:
+        pytest.skip("khal is not installed (Debian package khal; `make test` installs it)")
+    folder = tmp_path / "khal"
+    (folder / "calendar").mkdir(parents=True)
+    config = folder / "khal.conf"
+    config.write_text(
+        f"""[calendars]
+[[roadshow]]
+path = {folder / "calendar"}
+type = calendar
+
+[locale]
+timeformat = %H:%M
+dateformat = %Y-%m-%d
+longdateformat = %Y-%m-%d
+datetimeformat = %Y-%m-%d %H:%M
+longdatetimeformat = %Y-%m-%d %H:%M
+local_timezone = Europe/Berlin
+default_timezone = Europe/Berlin
+
+[sqlite]
+path = {folder / "khal.db"}
+""",
+        encoding="utf-8",
+    )
+    return Khal(config=config)
+
+
+LIBICAL_READER = r"""
+import json, sys
+import gi
+gi.require_version("ICalGLib", "3.0")
+from gi.repository import ICalGLib as I
+
+calendar = I.Component.new_from_string(sys.stdin.read())
+utc = I.Timezone.get_utc_timezone()
+events = []
+vevent = calendar.get_first_component(I.ComponentKind.VEVENT_COMPONENT)
+while vevent is not None:
+    start = vevent.get_dtstart()
+    zone = start.get_timezone()
+    start_utc = start.clone()
+    start_utc.convert_to_zone_inplace(utc)
+    events.append({
+        "uid": vevent.get_uid(),
+        "summary": vevent.get_summary(),
+        "tzid": zone.get_tzid() if zone else None,
+        "start_utc": start_utc.as_ical_string(),
+        "status": vevent.get_status().value_nick,
+        "sequence": vevent.get_sequence(),
+        "attendees": vevent.count_properties(I.PropertyKind.ATTENDEE_PROPERTY),
+    })
+    vevent = calendar.get_next_component(I.ComponentKind.VEVENT_COMPONENT)
+print(json.dumps({
+    "kind": calendar.isa().value_nick,
+    "errors": calendar.count_errors(),
+    "methods": calendar.count_properties(I.PropertyKind.METHOD_PROPERTY),
+    "events": events,
+}))
+"""
+
+
+@pytest.fixture
+def libical_read() -> Callable[[bytes], dict[str, Any]]:
+    """Parse iCalendar bytes with libical; returns its errors and events (UTC starts)."""
+    check = subprocess.run(
+        [SYSTEM_PYTHON, "-c", "import gi; gi.require_version('ICalGLib', '3.0')"],
+        capture_output=True,
+        check=False,
+    )
+    if check.returncode != 0:
+        pytest.skip("libical for Python is not installed (Debian: gir1.2-ical-3.0 python3-gi)")
+
+    def read(ics: bytes) -> dict[str, Any]:
+        result = subprocess.run(
+            [SYSTEM_PYTHON, "-c", LIBICAL_READER],
+            input=ics,
+            capture_output=True,
+            timeout=60,
+            check=False,
+        )
+        assert result.returncode == 0, result.stderr.decode()
+        return dict(json.loads(result.stdout))
+
+    return read
+
+
+@dataclass
+class SpringTour:
+    """Next year's spring: stops in Rosenheim and Weilheim, a workshop in Rosenheim, and a
+    weekly webinar at 12:00 Berlin time from 17 March to 14 April, across the change to
+    summer time (always between 25 and 31 March)."""
+
+    year: int
+    tour: Tour
+    partner: Partner
+    rosenheim_stop: Event
+    weilheim_stop: Event
+    rosenheim_workshop: Event
+    webinars: list[Event]
+
+    @property
+    def events(self) -> list[Event]:
+        return [
+            self.rosenheim_stop,
+            self.weilheim_stop,
+            self.rosenheim_workshop,
+            *self.webinars,
+        ]
+
+
+@pytest.fixture
+def spring_tour(
+    app: Flask,
+    make_tour: Callable[..., Tour],
+    make_venue: Callable[..., Venue],
+    make_partner: Callable[..., Partner],
+    make_event: Callable[..., Event],
+) -> SpringTour:
+    year = next_year()
+    tour = make_tour(slug=f"digital-vor-ort-{year}", title=f"Digital vor Ort {year}")
+    partner = make_partner(slug="alpentel", name="Alpentel Kommunikation GmbH")
+    rosenheim = make_venue(
+        name="Kultur- und Kongresszentrum",
+        street="Kufsteiner Straße 4",
+        postcode="83022",
+        town="Rosenheim",
+    )
+    weilheim = make_venue(name="Stadthalle", town="Weilheim")
+    published = utcnow() - timedelta(days=10)
+    rosenheim_stop = make_event(
+        slug=f"{year}-03-10-rosenheim",
+        title="Digital vor Ort: Rosenheim",
+        tour=tour,
+        venue=rosenheim,
+        starts_at=berlin(year, 3, 10, 18),
+        ends_at=berlin(year, 3, 10, 21),
+        published_at=published,
+        partners={partner: PartnerRole.HOST},
+    )
+    weilheim_stop = make_event(
+        slug=f"{year}-04-06-weilheim",
+        title="Digital vor Ort: Weilheim",
+        tour=tour,
+        venue=weilheim,
+        starts_at=berlin(year, 4, 6, 18),
+        ends_at=berlin(year, 4, 6, 21),
+        published_at=published,
+    )
+    workshop = make_event(
+        kind=EventKind.WORKSHOP,
+        slug=f"{year}-04-20-workshop-rosenheim",
+        title="Workshop: Online-Shop in 30 Tagen",
+        venue=rosenheim,
+        starts_at=berlin(year, 4, 20, 9),
+        ends_at=berlin(year, 4, 20, 13),
+        published_at=published,
+    )
+    series = Series(
+        kind=EventKind.WEBINAR,
+        tour_id=tour.id,
+        title="Digitale Mittagspause",
+        description="Jeden Mittwoch eine Stunde Praxiswissen online.",
+        rrule="FREQ=WEEKLY;COUNT=5",
+        first_starts_at=berlin(year, 3, 17, 12),
+        duration_minutes=60,
+        timezone="Europe/Berlin",
+        capacity=200,
+    )
+    db.session.add(series)
+    webinars = create_series_events(
+        db.session, series, slug_prefix="digitale-mittagspause", status=EventStatus.PUBLISHED
+    )
+    for webinar in webinars:
+        webinar.join_url = f"https://webinar.roadshow.example/join/{webinar.slug}"
+        webinar.published_at = published
+    db.session.commit()
+    return SpringTour(
+        year=year,
+        tour=tour,
+        partner=partner,
+        rosenheim_stop=rosenheim_stop,
+        weilheim_stop=weilheim_stop,
+        rosenheim_workshop=workshop,
+        webinars=webinars,
+    )
