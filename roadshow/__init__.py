@@ -53,6 +53,10 @@ def create_app(config: dict[str, Any] | None = None, instance_path: str | None =
     init_mail_domain(app)
     calendar_feeds.init_app(app)
 
+    from roadshow.urls import external_url
+
+    app.add_template_global(external_url, "external_url")
+
     @app.get("/healthz")
     def healthz() -> dict[str, str]:
         return {"status": "ok"}

@@ -70,7 +70,7 @@ def event_json(item: ListedEvent) -> dict[str, Any]:
         "max_attendees_per_registration": event.max_attendees_per_registration,
         "registration_open": registration_closed_reason(event) is None,
         "url": url,
-        "ics_url": url + ".ics",
+        "ics_url": external_url("calendar.event_ics", slug=event.slug),
         "registration_url": url_for("api.create_registration", event_id=event.id, _external=True),
     }
 

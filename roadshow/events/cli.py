@@ -10,7 +10,7 @@ from flask.cli import with_appcontext
 
 from roadshow.errors import DomainError
 from roadshow.events.models import Event, Venue
-from roadshow.events.services import cancel_event, change_event
+from roadshow.events.services import cancel_event, change_event, publish_event
 from roadshow.extensions import db
 
 
@@ -94,3 +94,17 @@ def cancel(event_id: int) -> None:
         raise click.ClickException(error.message) from error
     db.session.commit()
     click.echo(f"Cancelled {event.title}; {count} messages queued.")
+
+
+@events.command("publish")
+@click.argument("event_id", type=int)
+@with_appcontext
+def publish(event_id: int) -> None:
+    """Publish the draft EVENT_ID; subscribers whose filter matches are told by mail."""
+    event = _event(event_id)
+    try:
+        count = publish_event(db.session, event)
+    except DomainError as error:
+        raise click.ClickException(error.message) from error
+    db.session.commit()
+    click.echo(f"Published {event.title}; {count} subscriber notices queued.")

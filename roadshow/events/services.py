@@ -14,6 +14,7 @@ from sqlalchemy import ColumnElement, Select, func, select
 from sqlalchemy.orm import selectinload
 
 from roadshow.accounts.models import AuditLog
+from roadshow.calendar.notifications import notify_subscribers
 from roadshow.database import DBSession, utcnow
 from roadshow.errors import DomainError
 from roadshow.events.models import Event, EventKind, EventPartner, EventStatus, Series, Tour, Venue
@@ -252,6 +253,7 @@ def change_event(
         event.join_url = new_join_url
     _raise_sequence(session, event, "event.changed", actor, [c.as_json() for c in changes])
     notify_event_changed(session, event, changes)
+    notify_subscribers(session, event, "changed")
     return changes
 
 
@@ -265,7 +267,28 @@ def cancel_event(session: DBSession, event: Event, actor: User | None = None) ->
     event.status = EventStatus.CANCELLED
     event.cancelled_at = utcnow()
     _raise_sequence(session, event, "event.cancelled", actor, [])
+    notify_subscribers(session, event, "cancelled")
     return notify_event_cancelled(session, event)
+
+
+def publish_event(session: DBSession, event: Event, actor: User | None = None) -> int:
+    """Make a draft public: it appears on the pages, in the feeds and the API, and feed
+    subscribers who asked for mail hear of it. Returns how many notices were queued."""
+    if event.status is not EventStatus.DRAFT:
+        raise DomainError(_("Nur Entwürfe können veröffentlicht werden."))
+    event.status = EventStatus.PUBLISHED
+    event.published_at = event.content_changed_at = utcnow()
+    session.add(
+        AuditLog(
+            actor_id=actor.id if actor is not None else None,
+            action="event.published",
+            object_type="event",
+            object_id=event.id,
+            details={},
+        )
+    )
+    session.flush()
+    return notify_subscribers(session, event, "published")
 
 
 def _raise_sequence(
