@@ -6,6 +6,7 @@ import os
 from typing import Any
 
 from flask import Flask
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from roadshow.config import ROOT, load_config
 
@@ -25,6 +26,13 @@ def create_app(config: dict[str, Any] | None = None, instance_path: str | None =
         template_folder=str(ROOT / "templates"),
     )
     load_config(app, config)
+    hops = int(app.config["PROXY_FIX_HOPS"])
+    if hops:
+        # Behind a reverse proxy: the client's address (rate limits, consent records)
+        # and the original scheme and host come from its X-Forwarded-* headers.
+        app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
+            app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops
+        )
 
     from roadshow import i18n, models  # noqa: F401 - every model registered with SQLAlchemy
     from roadshow.database import configure_sqlite

@@ -67,7 +67,7 @@ class Config:
     REMEMBER_COOKIE_SECURE = True
     WTF_CSRF_TIME_LIMIT = None  # a form left open over lunch still submits
 
-    RETENTION_DAYS = 365
+    PROXY_FIX_HOPS = 0  # reverse proxies whose X-Forwarded-* headers we trust
 
 
 def load_config(app: Flask, overrides: dict[str, Any] | None = None) -> None:

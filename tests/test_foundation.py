@@ -246,3 +246,31 @@ def test_pages_switch_to_english_and_back(app, client, make_event):
     assert "Kommende Veranstaltungen" in client.get("/").get_data(as_text=True)
     # only local targets: no open redirect
     assert client.get("/language/en?next=//evil.example/").headers["Location"] == "/"
+
+
+@pytest.mark.parametrize("hops", [0, 1])
+def test_rate_limits_see_the_client_behind_a_trusted_proxy(
+    database_url, _migrated_database, tmp_path: Path, hops: int
+):
+    """Behind one proxy (PROXY_FIX_HOPS=1) each client has its own login allowance; without
+    the setting, a forged X-Forwarded-For must not buy a new allowance."""
+    from tests.conftest import make_app
+
+    app = make_app(
+        database_url,
+        tmp_path,
+        PROXY_FIX_HOPS=hops,
+        LOGIN_RATE_LIMIT="2 per minute",
+        WTF_CSRF_ENABLED=False,
+    )
+    client = app.test_client()
+
+    def attempt(address: str) -> int:
+        return client.post(
+            "/login",
+            data={"email": "nobody@roadshow.example", "password": "wrong"},
+            headers={"X-Forwarded-For": address},
+        ).status_code
+
+    assert [attempt("203.0.113.7") for _ in range(3)] == [200, 200, 429]
+    assert attempt("198.51.100.4") == (200 if hops else 429)
