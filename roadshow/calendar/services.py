@@ -19,14 +19,12 @@ from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import selectinload
 
 from roadshow.calendar.filters import FeedFilter
 from roadshow.calendar.models import Subscriber, SubscriberStatus
 from roadshow.database import DBSession, utcnow
 from roadshow.errors import DomainError, NotFound
 from roadshow.mail.services import enqueue
-from roadshow.registrations.models import Registration
 from roadshow.urls import external_url
 
 CONFIRM_HOURS = 48
@@ -310,15 +308,3 @@ def purge_unconfirmed(session: DBSession, *, now: datetime | None = None) -> int
         session.delete(subscriber)
     session.flush()
     return len(expired)
-
-
-def registration_by_token(session: DBSession, token: str) -> Registration:
-    """The registration of a self-service token (compared by its hash), or ``NotFound``."""
-    registration = session.scalar(
-        select(Registration)
-        .where(Registration.token_hash == token_hash(token))
-        .options(selectinload(Registration.attendees), selectinload(Registration.event))
-    )
-    if registration is None:
-        raise NotFound(_("Diese Anmeldung gibt es nicht."))
-    return registration

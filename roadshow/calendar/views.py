@@ -27,11 +27,12 @@ from roadshow.calendar.feeds import (
 )
 from roadshow.calendar.filters import URL_PARAMETERS, FeedFilter, filter_choices, filter_from_query
 from roadshow.calendar.forms import kind_labels
-from roadshow.calendar.services import active_subscriber_by_feed_token, registration_by_token
+from roadshow.calendar.services import active_subscriber_by_feed_token
 from roadshow.database import utcnow
 from roadshow.errors import NotFound
 from roadshow.events.models import Event, EventStatus
 from roadshow.extensions import db
+from roadshow.registrations.tokens import find_registration
 from roadshow.urls import external_url
 
 bp = Blueprint("calendar", __name__)
@@ -135,9 +136,8 @@ def subscriber_feed(token: str) -> Response:
 @bp.get("/r/<token>/calendar.ics")
 def registration_feed(token: str) -> Response:
     """The event of one registration, with the join link for confirmed attendees."""
-    try:
-        registration = registration_by_token(db.session, token)
-    except NotFound:
+    registration = find_registration(db.session, token)
+    if registration is None:
         abort(404)
     event = registration.event
     language = registration.language
