@@ -61,3 +61,36 @@ def test_form_and_api_share_one_allowance_per_address(client, make_event):
     assert client.post(api, json={}).status_code == 422
     assert client.post(url, data={"csrf_token": token}).status_code == 429
     assert client.post(api, json={}).status_code == 429
+
+
+def test_workers_share_the_allowance_through_redis(database_url, _migrated_database, tmp_path):
+    """Two app processes (as two gunicorn workers) with ROADSHOW_RATELIMIT_STORAGE_URI on
+    one Redis count one allowance per address: the second worker refuses the third POST."""
+    import secrets
+
+    redis = pytest.importorskip("redis")
+    url = "redis://127.0.0.1:6379/0"
+    try:
+        redis.Redis.from_url(url, socket_connect_timeout=1).ping()
+    except redis.exceptions.ConnectionError:
+        pytest.skip("no Redis on 127.0.0.1:6379")
+    from tests.conftest import make_app
+
+    prefix = f"roadshow-test-{secrets.token_hex(4)}"
+    config = {
+        "REGISTRATION_RATE_LIMIT": "2 per minute",
+        "RATELIMIT_STORAGE_URI": url,
+        "RATELIMIT_KEY_PREFIX": prefix,
+    }
+    first = make_app(database_url, tmp_path / "one", **config)
+    second = make_app(database_url, tmp_path / "two", **config)
+    try:
+        path = "/api/v1/events/999999/registrations"
+        statuses = [
+            app.test_client().post(path, json={}).status_code for app in (first, second, second)
+        ]
+        assert statuses == [404, 404, 429]
+    finally:
+        client = redis.Redis.from_url(url)
+        for key in client.scan_iter(f"*{prefix}*"):
+            client.delete(key)
