@@ -11,10 +11,15 @@ PORT ?= 5000
 
 .PHONY: run test install install-test system-packages translations messages lint typecheck pytest clean
 
+# Development defaults for a local trial; anything set in the environment wins.
+RUN_ENV = ROADSHOW_ENV=$${ROADSHOW_ENV:-development} \
+	ROADSHOW_BASE_URL=$${ROADSHOW_BASE_URL:-http://$(HOST):$(PORT)}
+
 run: install translations
-	ROADSHOW_ENV=$${ROADSHOW_ENV:-development} $(FLASK) db upgrade
-	ROADSHOW_ENV=$${ROADSHOW_ENV:-development} $(FLASK) demo seed
-	ROADSHOW_ENV=$${ROADSHOW_ENV:-development} $(FLASK) run --host $(HOST) --port $(PORT)
+	$(RUN_ENV) $(FLASK) db upgrade
+	$(RUN_ENV) $(FLASK) demo seed
+	@echo "Mail is written to $$($(RUN_ENV) $(BIN)/python -c 'from roadshow import create_app; print(create_app().instance_path)')/mail/ (open the .eml files in a mail client)."
+	$(RUN_ENV) $(FLASK) run --host $(HOST) --port $(PORT)
 
 test: install-test translations lint typecheck pytest
 
