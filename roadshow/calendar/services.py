@@ -19,7 +19,6 @@ from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import selectinload
 
 from roadshow.calendar.filters import FeedFilter
 from roadshow.calendar.models import Subscriber, SubscriberStatus
@@ -27,6 +26,7 @@ from roadshow.database import DBSession, utcnow
 from roadshow.errors import DomainError, NotFound
 from roadshow.mail.services import enqueue
 from roadshow.registrations.models import Registration
+from roadshow.registrations.tokens import find_registration
 from roadshow.urls import external_url
 
 CONFIRM_HOURS = 48
@@ -313,12 +313,13 @@ def purge_unconfirmed(session: DBSession, *, now: datetime | None = None) -> int
 
 
 def registration_by_token(session: DBSession, token: str) -> Registration:
-    """The registration of a self-service token (compared by its hash), or ``NotFound``."""
-    registration = session.scalar(
-        select(Registration)
-        .where(Registration.token_hash == token_hash(token))
-        .options(selectinload(Registration.attendees), selectinload(Registration.event))
-    )
+    """The registration of a self-service token, or ``NotFound``.
+
+    The registrations domain decides which tokens open a registration (shape, hash,
+    constant-time comparison, none once erased), so the feed opens exactly what the
+    self-service page opens.
+    """
+    registration = find_registration(session, token)
     if registration is None:
         raise NotFound(_("Diese Anmeldung gibt es nicht."))
     return registration
