@@ -9,10 +9,8 @@ project's virtualenv has no ``gi``), so it runs in /usr/bin/python3.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import re
-import secrets
 import shutil
 import subprocess
 import threading
@@ -42,12 +40,6 @@ from roadshow.events.services import create_series_events
 from roadshow.extensions import db
 from roadshow.mail.models import OutboxMessage
 from roadshow.partners.models import Partner
-from roadshow.registrations.models import (
-    Attendee,
-    AttendeeStatus,
-    Registration,
-    RegistrationStatus,
-)
 
 BERLIN = ZoneInfo("Europe/Berlin")
 SYSTEM_PYTHON = "/usr/bin/python3"
@@ -63,74 +55,19 @@ def next_year() -> int:
     return datetime.now(UTC).year + 1
 
 
-# Changes that an attendee must hear about raise the SEQUENCE (as the event-change service
-# of the application does); other changes only move content_changed_at.
-ATTENDEE_RELEVANT = {"starts_at", "ends_at", "venue", "venue_id", "join_url", "status"}
+def retitle_event(event: Event, title: str) -> Event:
+    """Give ``event`` a new title, and commit.
 
-
-def change_event(event: Event, **changes: Any) -> Event:
-    """Change ``event`` the way an organiser's edit does, and commit."""
-    for name, value in changes.items():
-        setattr(event, name, value)
-    if ATTENDEE_RELEVANT & changes.keys():
-        event.sequence += 1
+    The event services offer no title change (``change_event`` moves time, place and join
+    link; ``cancel_event`` and ``publish_event`` change the status), so this changes the
+    row directly, the way a real change does: SEQUENCE and ``content_changed_at`` rise.
+    Subscribers hear of it only if the test calls ``notify_subscribers`` as well.
+    """
+    event.title = title
+    event.sequence += 1
     event.content_changed_at = utcnow()
     db.session.commit()
     return event
-
-
-def cancel_event(event: Event, *, when: datetime | None = None) -> Event:
-    """Cancel ``event`` (status, raised SEQUENCE, time of the cancellation), and commit."""
-    when = when or utcnow()
-    event.status = EventStatus.CANCELLED
-    event.sequence += 1
-    event.cancelled_at = when
-    event.content_changed_at = when
-    db.session.commit()
-    return event
-
-
-@pytest.fixture
-def make_registration_with_token(app: Flask) -> Callable[..., tuple[Registration, str]]:
-    """A registration with its attendees; returns it and its raw self-service token."""
-
-    def make(
-        event: Event,
-        *,
-        status: RegistrationStatus = RegistrationStatus.CONFIRMED,
-        attendees: int = 1,
-        language: str = "de",
-    ) -> tuple[Registration, str]:
-        token = secrets.token_urlsafe(32)
-        now = utcnow()
-        registration = Registration(
-            event=event,
-            status=status,
-            token_hash=hashlib.sha256(token.encode()).hexdigest(),
-            company_name="Bäckerei Huber GmbH",
-            contact_name="Anna Huber",
-            contact_email="anna@baeckerei-huber.example",
-            language=language,
-            privacy_consent_at=now,
-            confirmed_at=now if status is RegistrationStatus.CONFIRMED else None,
-            waitlisted_at=now if status is RegistrationStatus.WAITLISTED else None,
-        )
-        for number in range(attendees):
-            email = f"person{number}@baeckerei-huber.example"
-            registration.attendees.append(
-                Attendee(
-                    event_id=event.id,
-                    name=f"Person {number}",
-                    email=email,
-                    email_normalized=email,
-                    status=AttendeeStatus.ACTIVE,
-                )
-            )
-        db.session.add(registration)
-        db.session.commit()
-        return registration, token
-
-    return make
 
 
 @pytest.fixture

@@ -161,12 +161,26 @@ def no_unexpected_smtp(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     assert not stray, f"the test opened SMTP connections it did not set up: {stray}"
 
 
-# --- registrations, until the registration service is there --------------------------
+# --- registrations as rows, for tests of the mail layer -------------------------------
 
 
 @pytest.fixture
 def make_registration(app: Flask) -> Callable[..., Registration]:
-    """``make_registration(event, attendees=[("Anna", "anna@…")], status=…, language=…)``."""
+    """``make_registration(event, attendees=[("Anna", "anna@…")], status=…, language=…)``.
+
+    Writes the rows only, and queues no mail. Tests of the flow a company sees register
+    through the real service (``register_company`` in tests/fixtures_registrations.py);
+    this factory is kept for the tests of the mail layer and of operator commands, which
+    need states the service does not give directly:
+
+    - registrations whose only mail is the one under test: the service also queues the
+      company's confirmation and every attendee's invitation, which would arrive alongside;
+    - registrations for events at fixed dates (summer and winter 2027, whose local times
+      and weekdays the tests read literally): the service refuses events that have begun,
+      so such a test would start failing once the date has passed;
+    - an attendee cancelled inside a registration that stays confirmed, next to waiting
+      ones, set in one step.
+    """
 
     def make(
         event: Event,

@@ -8,7 +8,8 @@ from pathlib import Path
 from urllib.parse import urlsplit
 from urllib.request import Request, urlopen
 
-from tests.fixtures_feeds import cancel_event, change_event
+from roadshow.events.services import cancel_event, change_event
+from roadshow.extensions import db
 
 
 def download(url: str, path: Path) -> Path:
@@ -22,7 +23,8 @@ def test_khal_shows_webinars_at_noon_across_the_dst_change_and_a_cancelled_one(
     live_server, spring_tour, khal, tmp_path
 ):
     year = spring_tour.year
-    cancel_event(spring_tour.webinars[3])
+    cancel_event(db.session, spring_tour.webinars[3])
+    db.session.commit()
 
     feed = download(f"{live_server}/calendar.ics?kind=webinar", tmp_path / "webinars.ics")
     khal.import_ics(feed)
@@ -46,7 +48,8 @@ def test_khal_takes_a_moved_event_from_the_refreshed_feed(live_server, spring_to
 
     stop = spring_tour.weilheim_stop
     moved = timedelta(days=1, hours=1)
-    change_event(stop, starts_at=stop.starts_at + moved, ends_at=stop.ends_at + moved)
+    change_event(db.session, stop, starts_at=stop.starts_at + moved, ends_at=stop.ends_at + moved)
+    db.session.commit()
     khal.import_ics(download(url, tmp_path / "after.ics"))
     assert khal.list(f"{year}-04-01", f"{year}-04-30") == [
         f"{year}-04-07 19:00-22:00 Digital vor Ort: Weilheim"

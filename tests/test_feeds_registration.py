@@ -7,8 +7,11 @@ from datetime import UTC, datetime, timedelta
 import icalendar
 
 from roadshow.calendar.ics import invitation
-from roadshow.registrations.models import AttendeeStatus, RegistrationStatus
-from tests.fixtures_feeds import cancel_event
+from roadshow.events.services import cancel_event
+from roadshow.extensions import db
+from roadshow.registrations.models import RegistrationStatus
+from roadshow.registrations.selfservice import cancel_registration
+from roadshow.registrations.services import set_capacity
 
 
 def only_event(body: bytes) -> icalendar.Event:
@@ -18,10 +21,10 @@ def only_event(body: bytes) -> icalendar.Event:
 
 
 def test_confirmed_attendees_get_the_join_link_with_the_invitations_uid_and_sequence(
-    client, spring_tour, make_registration_with_token, libical_read
+    client, spring_tour, register_company, libical_read
 ):
     webinar = spring_tour.webinars[0]
-    registration, token = make_registration_with_token(webinar, attendees=2)
+    token = register_company(webinar, "Person 0", "Person 1").token
 
     response = client.get(f"/r/{token}/calendar.ics")
 
@@ -56,12 +59,14 @@ def test_confirmed_attendees_get_the_join_link_with_the_invitations_uid_and_sequ
 
 
 def test_a_waiting_list_place_shows_tentative_without_join_link(
-    client, spring_tour, make_registration_with_token
+    client, spring_tour, register_company
 ):
     webinar = spring_tour.webinars[1]
-    _registration, token = make_registration_with_token(
-        webinar, status=RegistrationStatus.WAITLISTED
-    )
+    set_capacity(db.session, webinar, 1)
+    register_company(webinar, "Ada Lovelace")  # takes the only seat
+    waiting = register_company(webinar, "Person 0")
+    assert waiting.registration.status is RegistrationStatus.WAITLISTED
+    token = waiting.token
 
     event = only_event(client.get(f"/r/{token}/calendar.ics").data)
 
@@ -71,14 +76,12 @@ def test_a_waiting_list_place_shows_tentative_without_join_link(
 
 
 def test_a_cancelled_registration_or_event_shows_cancelled_without_join_link(
-    app, db, client, spring_tour, make_registration_with_token
+    app, client, spring_tour, register_company
 ):
     webinar = spring_tour.webinars[2]
-    cancelled, cancelled_token = make_registration_with_token(webinar)
-    cancelled.status = RegistrationStatus.CANCELLED
-    cancelled.cancelled_at = datetime.now(UTC)
-    for attendee in cancelled.attendees:
-        attendee.status = AttendeeStatus.CANCELLED
+    outcome = register_company(webinar, "Person 0")
+    cancelled, cancelled_token = outcome.registration, outcome.token
+    cancel_registration(db.session, cancelled)  # as the company does on its own page
     db.session.commit()
 
     event = only_event(client.get(f"/r/{cancelled_token}/calendar.ics").data)
@@ -86,14 +89,16 @@ def test_a_cancelled_registration_or_event_shows_cancelled_without_join_link(
     assert event["SUMMARY"] == "Abgesagt: Digitale Mittagspause"
     assert "webinar.roadshow.example" not in event.to_ical().decode()
 
-    _kept, kept_token = make_registration_with_token(spring_tour.webinars[3], language="en")
-    cancel_event(spring_tour.webinars[3])
+    kept_token = register_company(spring_tour.webinars[3], "Person 0", language="en").token
+    cancel_event(db.session, spring_tour.webinars[3])
+    db.session.commit()
     event = only_event(client.get(f"/r/{kept_token}/calendar.ics").data)
     assert event["STATUS"] == "CANCELLED"
     assert event["SUMMARY"] == "Cancelled: Digitale Mittagspause"
     assert "webinar.roadshow.example" not in event.to_ical().decode()
 
     # After 30 days the cancelled event leaves the feed, which stays a valid calendar.
+    # (Time cannot pass in a test: the cancellation is moved back instead.)
     cancelled.cancelled_at = datetime.now(UTC) - timedelta(days=31)
     db.session.commit()
     empty = client.get(f"/r/{cancelled_token}/calendar.ics")
@@ -101,7 +106,22 @@ def test_a_cancelled_registration_or_event_shows_cancelled_without_join_link(
     assert b"BEGIN:VEVENT" not in empty.data and b"BEGIN:VTIMEZONE" in empty.data
 
 
-def test_unknown_registration_tokens_answer_404(client, spring_tour, make_registration_with_token):
-    _registration, token = make_registration_with_token(spring_tour.webinars[0])
+def test_unknown_registration_tokens_answer_404(client, spring_tour, register_company):
+    token = register_company(spring_tour.webinars[0]).token
     assert client.get(f"/r/{token}x/calendar.ics").status_code == 404
     assert client.get("/r/not-a-token/calendar.ics").status_code == 404
+
+
+def test_an_erased_registration_opens_neither_its_page_nor_its_feed(
+    client, spring_tour, register_company
+):
+    outcome = register_company(spring_tour.webinars[0], "Person 0")
+    assert client.get(f"/registrations/{outcome.token}").status_code == 200
+    assert client.get(f"/r/{outcome.token}/calendar.ics").status_code == 200
+
+    # No erasure service exists yet: the mark it will set is set here.
+    outcome.registration.anonymised_at = datetime.now(UTC)
+    db.session.commit()
+
+    assert client.get(f"/registrations/{outcome.token}").status_code == 404
+    assert client.get(f"/r/{outcome.token}/calendar.ics").status_code == 404

@@ -20,6 +20,8 @@ from roadshow.events.services import cancel_event, change_event
 from roadshow.extensions import db
 from roadshow.mail.delivery import deliver_due
 from roadshow.mail.invitations import queue_invitation
+from roadshow.registrations.services import AttendeeInput
+from tests.fixtures_feeds import berlin, next_year
 from tests.fixtures_mail import calendar_parsers, calendar_parts
 
 SUMMER = datetime(2027, 7, 6, 16, 0, tzinfo=UTC)  # 18:00 CEST
@@ -160,23 +162,26 @@ class CalendarApp:
 
 
 def test_register_move_cancel_reaches_every_attendee_and_the_calendar_ends_cancelled(
-    app, smtp_sink, make_event, make_registration
+    app, smtp_sink, make_event, register_company
 ):
     """The issue's acceptance test: three messages per attendee, all parsers accept all."""
-    event = make_event(starts_at=SUMMER, ends_at=SUMMER + timedelta(hours=3))
-    registration = make_registration(
+    # Registering needs an event ahead: 18:00 CEST on 6 July of next year.
+    summer = berlin(next_year(), 7, 6, 18)
+    event = make_event(starts_at=summer, ends_at=summer + timedelta(hours=3))
+    registration = register_company(
         event,
-        attendees=[("Anna Muster", "anna@firma.example"), ("Ben Beispiel", "ben@firma.example")],
-    )
-    english = make_registration(
-        event, attendees=[("Cleo Smith", "cleo@firm.example")], language="en"
-    )
+        attendees=[
+            AttendeeInput("Anna Muster", "anna@firma.example"),
+            AttendeeInput("Ben Beispiel", "ben@firma.example"),
+        ],
+    ).registration
+    english = register_company(
+        event, attendees=[AttendeeInput("Cleo Smith", "cleo@firm.example")], language="en"
+    ).registration
     attendees = [*registration.attendees, *english.attendees]
-    for attendee in attendees:
-        confirm(attendee, f"confirmed-{attendee.id}")
     deliver_due(db.session)
 
-    change_event(db.session, event, starts_at=SUMMER + timedelta(hours=1))
+    change_event(db.session, event, starts_at=summer + timedelta(hours=1))
     db.session.commit()
     deliver_due(db.session)
 
@@ -192,7 +197,7 @@ def test_register_move_cancel_reaches_every_attendee_and_the_calendar_ends_cance
         assert {r["uid"] for r in readings} == {event.uid}
         sequences = [r["sequence"] for r in readings]
         assert sequences == sorted(set(sequences)), "every step must raise SEQUENCE"
-        assert readings[1]["start"] == "2027-07-06T17:00:00Z"  # moved by an hour
+        assert readings[1]["start"] == f"{summer.year}-07-06T17:00:00Z"  # moved by an hour
         assert readings[2]["status"] == "CANCELLED"
 
         calendar = CalendarApp()
@@ -201,7 +206,7 @@ def test_register_move_cancel_reaches_every_attendee_and_the_calendar_ends_cance
         assert calendar.applied == [("REQUEST", 0), ("REQUEST", 1), ("CANCEL", 2)]
         entry = calendar.entries[event.uid]
         assert entry["status"] == "CANCELLED"
-        assert entry["start"] == SUMMER + timedelta(hours=1)
+        assert entry["start"] == summer + timedelta(hours=1)
 
         # Delivered out of order, the stale invitation does not bring the event back.
         shuffled = CalendarApp()

@@ -7,6 +7,7 @@ import sys
 import time
 from datetime import UTC, datetime, timedelta
 
+import pytest
 from sqlalchemy import select
 
 from roadshow.events.models import EventKind, EventStatus
@@ -188,6 +189,12 @@ def test_the_worker_loop_delivers_and_stops_on_sigterm(app, tmp_path, database_u
         assert len(list((instance / "mail").glob("*.eml"))) == 3
     finally:
         worker.send_signal(signal.SIGTERM)
-        output, _ = worker.communicate(timeout=30)
+        try:
+            output, _ = worker.communicate(timeout=30)
+        except subprocess.TimeoutExpired:
+            # Never leave a worker behind: the suite would hang at its end instead of failing.
+            worker.kill()
+            output, _ = worker.communicate()
+            pytest.fail("the worker did not stop on SIGTERM:\n" + output.decode())
     assert worker.returncode == 0, output.decode()
     assert b"sent 3" in output

@@ -5,8 +5,8 @@ from __future__ import annotations
 import re
 from datetime import UTC, datetime, timedelta
 
-from roadshow.demo import seed
 from roadshow.events.models import EventKind, EventStatus, PartnerRole
+from tests.test_foundation import german_day, seed_demo_ahead
 
 NOW = datetime.now(UTC).replace(microsecond=0)
 
@@ -160,12 +160,11 @@ def test_the_tour_page_lists_all_stops_in_order(client, make_event, make_tour, m
 
 
 def test_the_weilheim_stop_of_the_demo_is_found_from_the_start_page(app, db, client):
-    seed(db.session, today=datetime(2026, 11, 23).date())
-    db.session.commit()
+    weilheim = seed_demo_ahead(db.session)
     start = client.get("/").get_data(as_text=True)
     link = re.search(r'href="([^"]+)">Digital vor Ort: Weilheim</a>', start).group(1)
     page = client.get(link).get_data(as_text=True)
-    assert "Stadthalle Weilheim" in page and "Di., 6. Apr. 2027" in page
+    assert "Stadthalle Weilheim" in page and german_day(weilheim) in page
     assert "Alpentel Kommunikation GmbH" in page
 
 

@@ -17,11 +17,13 @@ from roadshow.extensions import db
 from roadshow.mail.delivery import deliver_all_due
 from roadshow.registrations.models import Registration, RegistrationStatus
 from tests.conftest import csrf_token_from
+from tests.fixtures_feeds import berlin, next_year
 from tests.fixtures_mail import calendar_parsers, calendar_parts
 from tests.fixtures_registrations import form_fields
 from tests.test_invitations import CalendarApp, agree
 
-SUMMER = datetime(2027, 7, 6, 16, 0, tzinfo=UTC)  # 18:00 CEST
+# Registration needs an event ahead: 18:00 CEST on 6 July of next year.
+SUMMER = berlin(next_year(), 7, 6, 18)
 
 
 def delivered_calendars(sink, address: str) -> list[bytes]:
@@ -122,8 +124,8 @@ def test_register_remove_promote_move_cancel_ends_in_the_calendar(
     moved = submit_form(
         edit,
         {
-            "starts_at": "2027-07-06T19:00",
-            "ends_at": "2027-07-06T22:00",
+            "starts_at": f"{SUMMER.year}-07-06T19:00",
+            "ends_at": f"{SUMMER.year}-07-06T22:00",
             "venue_id": str(event.venue_id),
             "join_url": "",
         },
@@ -134,7 +136,7 @@ def test_register_remove_promote_move_cancel_ends_in_the_calendar(
     assert cancelled.status_code in (302, 303)
     deliver_all_due(db.session)
 
-    moved_start = "2027-07-06T17:00:00Z"
+    moved_start = f"{SUMMER.year}-07-06T17:00:00Z"
     for address in ("anna@huber.example", "cleo@smith.example", "dan@smith.example"):
         calendars = delivered_calendars(smtp_sink, address)
         readings = [agree(calendar_parsers(ics)) for ics in calendars]

@@ -13,6 +13,7 @@ from sqlalchemy import func, select
 
 from roadshow.calendar.forms import CONSENT_TEXT_VERSION
 from roadshow.calendar.models import Subscriber, SubscriberStatus
+from roadshow.events.services import cancel_event
 from roadshow.mail.models import OutboxMessage
 from tests.fixtures_feeds import last_mail, link_in
 
@@ -255,8 +256,6 @@ def test_the_manage_page_changes_the_choice(db, client, submit_form, spring_tour
 
 
 def test_english_subscribers_get_english_pages_mails_and_feed(db, client, submit_form, spring_tour):
-    from tests.fixtures_feeds import cancel_event
-
     client.get("/language/en")
     subscribe(submit_form, kinds=["webinar"])
     assert "Please follow the link" in client.get("/subscribe/sent").get_data(as_text=True)
@@ -265,7 +264,8 @@ def test_english_subscribers_get_english_pages_mails_and_feed(db, client, submit
     page = confirm(client, submit_form)
     assert "Your subscription is confirmed" in page
 
-    cancel_event(spring_tour.webinars[0])
+    cancel_event(db.session, spring_tour.webinars[0])
+    db.session.commit()
     body = client.get(path_of(feed_url_in(page))).get_data(as_text=True)
     assert "X-WR-CALNAME:Roadshow: Webinars" in body
     assert "SUMMARY:Cancelled: Digitale Mittagspause" in body

@@ -10,8 +10,8 @@ from urllib.request import urlopen
 
 import pytest
 
-from roadshow.calendar.notifications import notify_subscribers
-from tests.fixtures_feeds import cancel_event, last_mail, link_in
+from roadshow.events.services import cancel_event
+from tests.fixtures_feeds import last_mail, link_in
 
 CHROMIUM = "/usr/bin/chromium"
 pytestmark = pytest.mark.browser
@@ -88,8 +88,7 @@ def test_a_subscriber_gets_rosenheim_and_webinars_in_khal(
     # The organiser cancels a webinar: the subscriber is told by mail, and the refreshed
     # feed shows it cancelled in khal.
     webinar = spring_tour.webinars[2]
-    cancel_event(webinar)
-    notify_subscribers(db.session, webinar, "cancelled")
+    cancel_event(db.session, webinar)
     db.session.commit()
     assert last_mail(email, "calendar/event_notice").subject == "Abgesagt: Digitale Mittagspause"
     khal.import_ics(fetch(feed_url, tmp_path / "refreshed.ics"))

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
 from urllib.parse import quote
 
 from flask import Flask
 
 from roadshow.urls import external_url, webcal_url
+
+if TYPE_CHECKING:
+    from roadshow.events.services import FilterChoices, ListingFilter
 
 # Defaults of this domain's settings; ``ROADSHOW_<NAME>`` overrides each (read before).
 DEFAULTS = {
@@ -24,6 +28,34 @@ def calendar_feed_url(**filters: list[str]) -> str:
     return external_url("calendar.public_feed", **filters)
 
 
+def listing_feed_url(filters: ListingFilter, choices: FilterChoices) -> str | None:
+    """The public feed holding what the listing shows with ``filters``, or None.
+
+    None where no feed can: the listing narrows by town *and* kind, whereas a feed adds
+    the two up (webinars have no town, see ``filters``); and a town, tour or partner that
+    the listing does not offer has no feed (its URL would answer 404).
+    """
+    if filters.town and filters.kind:
+        return None
+    values: dict[str, list[str]] = {}
+    if filters.town:
+        towns = {town.casefold(): town for town in choices.towns}
+        if filters.town.casefold() not in towns:
+            return None
+        values["town"] = [towns[filters.town.casefold()]]
+    if filters.kind:
+        values["kind"] = [filters.kind.value]
+    if filters.tour:
+        if filters.tour not in {tour.slug for tour in choices.tours}:
+            return None
+        values["tour"] = [filters.tour]
+    if filters.partner:
+        if filters.partner not in {partner.slug for partner in choices.partners}:
+            return None
+        values["partner"] = [filters.partner]
+    return calendar_feed_url(**values)
+
+
 def init_app(app: Flask) -> None:
     from roadshow.calendar import cli, subscription_views, views  # noqa: F401 - routes on views.bp
 
@@ -34,3 +66,4 @@ def init_app(app: Flask) -> None:
     app.add_template_filter(webcal_url, "webcal_url")
     app.add_template_filter(google_calendar_url, "google_calendar_url")
     app.add_template_global(calendar_feed_url, "calendar_feed_url")
+    app.add_template_global(listing_feed_url, "listing_feed_url")
