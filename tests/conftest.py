@@ -124,6 +124,22 @@ def _empty_tables(engine: sa.Engine) -> None:
 
 
 @pytest.fixture
+def another_app(_migrated_database: str, tmp_path: Path) -> Iterator[Callable[..., Flask]]:
+    """``another_app(**config)``: one more app on the test database, as a second worker
+    process would be; its connections are closed after the test."""
+    made: list[Flask] = []
+
+    def make(**overrides: Any) -> Flask:
+        made.append(make_app(_migrated_database, tmp_path / f"worker-{len(made)}", **overrides))
+        return made[-1]
+
+    yield make
+    for other in made:
+        with other.app_context():
+            _db.engine.dispose()
+
+
+@pytest.fixture
 def db(app: Flask) -> Any:
     """The Flask-SQLAlchemy extension, bound to this test's app and database."""
     return _db

@@ -270,20 +270,10 @@ def test_pages_switch_to_english_and_back(app, client, make_event):
 
 
 @pytest.mark.parametrize("hops", [0, 1])
-def test_rate_limits_see_the_client_behind_a_trusted_proxy(
-    database_url, _migrated_database, tmp_path: Path, hops: int
-):
+def test_rate_limits_see_the_client_behind_a_trusted_proxy(another_app, hops: int):
     """Behind one proxy (PROXY_FIX_HOPS=1) each client has its own login allowance; without
     the setting, a forged X-Forwarded-For must not buy a new allowance."""
-    from tests.conftest import make_app
-
-    app = make_app(
-        database_url,
-        tmp_path,
-        PROXY_FIX_HOPS=hops,
-        LOGIN_RATE_LIMIT="2 per minute",
-        WTF_CSRF_ENABLED=False,
-    )
+    app = another_app(PROXY_FIX_HOPS=hops, LOGIN_RATE_LIMIT="2 per minute", WTF_CSRF_ENABLED=False)
     client = app.test_client()
 
     def attempt(address: str) -> int:

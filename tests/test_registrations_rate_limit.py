@@ -63,7 +63,7 @@ def test_form_and_api_share_one_allowance_per_address(client, make_event):
     assert client.post(api, json={}).status_code == 429
 
 
-def test_workers_share_the_allowance_through_redis(database_url, _migrated_database, tmp_path):
+def test_workers_share_the_allowance_through_redis(another_app):
     """Two app processes (as two gunicorn workers) with ROADSHOW_RATELIMIT_STORAGE_URI on
     one Redis count one allowance per address: the second worker refuses the third POST."""
     import secrets
@@ -74,16 +74,13 @@ def test_workers_share_the_allowance_through_redis(database_url, _migrated_datab
         redis.Redis.from_url(url, socket_connect_timeout=1).ping()
     except redis.exceptions.ConnectionError:
         pytest.skip("no Redis on 127.0.0.1:6379")
-    from tests.conftest import make_app
-
     prefix = f"roadshow-test-{secrets.token_hex(4)}"
     config = {
         "REGISTRATION_RATE_LIMIT": "2 per minute",
         "RATELIMIT_STORAGE_URI": url,
         "RATELIMIT_KEY_PREFIX": prefix,
     }
-    first = make_app(database_url, tmp_path / "one", **config)
-    second = make_app(database_url, tmp_path / "two", **config)
+    first, second = another_app(**config), another_app(**config)
     try:
         path = "/api/v1/events/999999/registrations"
         statuses = [
