@@ -30,6 +30,7 @@ pytest_plugins = [
     "tests.fixtures_mail",
     "tests.fixtures_registrations",
     "tests.fixtures_feeds",
+    "tests.fixtures_browser",
 ]
 
 TEST_SECRET_KEY = "test-secret-key-that-is-long-enough-0123456789"

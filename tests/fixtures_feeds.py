@@ -13,8 +13,7 @@ import json
 import re
 import shutil
 import subprocess
-import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -24,7 +23,6 @@ from zoneinfo import ZoneInfo
 import pytest
 from flask import Flask
 from sqlalchemy import select
-from werkzeug.serving import make_server
 
 from roadshow.database import utcnow
 from roadshow.events.models import (
@@ -68,25 +66,6 @@ def retitle_event(event: Event, title: str) -> Event:
     event.content_changed_at = utcnow()
     db.session.commit()
     return event
-
-
-@pytest.fixture
-def live_server(app: Flask) -> Iterator[str]:
-    """The app on http://127.0.0.1:<ephemeral port>, served from a thread.
-
-    ``BASE_URL`` becomes the server's address, so links in mails and pages lead to it.
-    """
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    base_url = f"http://127.0.0.1:{server.server_port}"
-    app.config["BASE_URL"] = base_url
-    try:
-        yield base_url
-    finally:
-        server.shutdown()
-        thread.join(timeout=10)
-        server.server_close()
 
 
 def last_mail(recipient: str, template: str) -> OutboxMessage:

@@ -30,7 +30,6 @@ from typing import Any
 import pytest
 from aiosmtpd.controller import Controller
 from flask import Flask
-from werkzeug.serving import make_server
 
 from roadshow.events.models import Event
 from roadshow.extensions import db
@@ -387,17 +386,3 @@ def calendar_parsers(ics: bytes) -> dict[str, dict[str, Any]]:
         "vobject": parse_with_vobject(ics),
         "ical": parse_with_ical(ics),
     }
-
-
-@pytest.fixture
-def mail_live_server(app: Flask) -> Iterator[str]:
-    """The app served over HTTP on 127.0.0.1 (ephemeral port) for a real browser."""
-    app.config["RATELIMIT_ENABLED"] = False
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_port}"
-    finally:
-        server.shutdown()
-        thread.join(timeout=10)

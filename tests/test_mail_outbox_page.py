@@ -60,45 +60,25 @@ def test_the_page_shows_where_eml_files_go_without_smtp(app, client, submit_form
 
 @pytest.mark.browser
 def test_an_organiser_retries_failed_mail_in_a_browser(
-    app, mail_live_server, make_user, smtp_sink, make_event
+    app, live_server, page, make_user, smtp_sink, make_event
 ):
-    if not os.path.exists("/usr/bin/chromium"):
-        pytest.skip("/usr/bin/chromium is not installed (apt-get install chromium)")
-    from playwright.sync_api import sync_playwright
-
     queue_plain(2, make_event())
     smtp_sink.refuse_next(2, "554 5.7.1 Rejected by policy")
     deliver_due(db.session)
     organiser = make_user(role=Role.ORGANISER)
 
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path="/usr/bin/chromium",
-            args=[
-                "--headless",
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--disable-sync",
-            ],
-        )
-        try:
-            page = browser.new_page()
-            page.goto(f"{mail_live_server}/organiser/mail/")
-            page.get_by_label("E-Mail").fill(organiser.email)
-            page.get_by_label("Passwort").fill(PASSWORD)
-            page.get_by_role("button", name="Einloggen").click()
-            page.wait_for_url(f"{mail_live_server}/organiser/mail/")
-            failed = page.locator("table.failed tbody tr")
-            assert failed.count() == 2
-            assert "554 5.7.1 Rejected by policy" in failed.first.inner_text()
+    page.goto(f"{live_server}/organiser/mail/")
+    page.get_by_label("E-Mail").fill(organiser.email)
+    page.get_by_label("Passwort").fill(PASSWORD)
+    page.get_by_role("button", name="Einloggen").click()
+    page.wait_for_url(f"{live_server}/organiser/mail/")
+    failed = page.locator("table.failed tbody tr")
+    assert failed.count() == 2
+    assert "554 5.7.1 Rejected by policy" in failed.first.inner_text()
 
-            page.get_by_role("button", name="Alle fehlgeschlagenen erneut zustellen").click()
-            page.wait_for_url(f"{mail_live_server}/organiser/mail/")
-            assert "2 Nachrichten werden erneut zugestellt." in page.inner_text("main")
-            assert page.locator("td[data-status='queued']").inner_text() == "2"
-        finally:
-            browser.close()
+    page.get_by_role("button", name="Alle fehlgeschlagenen erneut zustellen").click()
+    page.wait_for_url(f"{live_server}/organiser/mail/")
+    assert "2 Nachrichten werden erneut zugestellt." in page.inner_text("main")
+    assert page.locator("td[data-status='queued']").inner_text() == "2"
     deliver_due(db.session)
     assert len(smtp_sink.messages) == 2

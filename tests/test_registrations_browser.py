@@ -3,14 +3,10 @@ self-service link, and watch the freed seat promote the company on the waiting l
 
 from __future__ import annotations
 
-import os
-import threading
-from collections.abc import Iterator
 from datetime import timedelta
 
 import pytest
 from sqlalchemy import select
-from werkzeug.serving import make_server
 
 from roadshow.database import utcnow
 from roadshow.demo import seed
@@ -18,48 +14,7 @@ from roadshow.events.models import Event
 from roadshow.registrations.models import Registration, RegistrationStatus
 from tests.fixtures_registrations import outbox
 
-CHROMIUM = "/usr/bin/chromium"
-
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.skipif(not os.path.exists(CHROMIUM), reason=f"{CHROMIUM} is not installed"),
-]
-
-
-@pytest.fixture
-def live_server(app) -> Iterator[str]:
-    """The app on 127.0.0.1 on a free port, in a thread, for this test only."""
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_port}"
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=10)
-
-
-@pytest.fixture
-def browser() -> Iterator[object]:
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(
-            executable_path=CHROMIUM,
-            args=[
-                "--headless",
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--disable-sync",
-            ],
-        )
-        try:
-            yield chromium
-        finally:
-            chromium.close()
+pytestmark = pytest.mark.browser
 
 
 def register(page, company: str, contact: tuple[str, str], *attendees: tuple[str, str]) -> None:

@@ -3,8 +3,6 @@ confirm through the mail, add the feed to khal, see the right events at the righ
 
 from __future__ import annotations
 
-import os
-from collections.abc import Iterator
 from pathlib import Path
 from urllib.request import urlopen
 
@@ -13,32 +11,7 @@ import pytest
 from roadshow.events.services import cancel_event
 from tests.fixtures_feeds import last_mail, link_in
 
-CHROMIUM = "/usr/bin/chromium"
 pytestmark = pytest.mark.browser
-
-
-@pytest.fixture
-def page() -> Iterator[object]:
-    if not os.path.exists(CHROMIUM):
-        pytest.skip(f"{CHROMIUM} is missing (Debian package chromium; `make test` installs it)")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=CHROMIUM,
-            args=[
-                "--headless",
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--disable-sync",
-            ],
-        )
-        try:
-            yield browser.new_page()
-        finally:
-            browser.close()
 
 
 def fetch(url: str, path: Path) -> Path:
