@@ -21,7 +21,7 @@ NoticeKind = Literal["published", "changed", "cancelled"]
 
 def notify_subscribers(session: DBSession, event: Event, what: NoticeKind) -> int:
     """Queue a notice to every subscriber who asked for mail and whose filter holds
-    ``event``; returns how many were queued.
+    ``event``; returns how many subscribers that is (a repeat queues nothing new).
 
     Call it in the transaction that publishes, changes or cancels the event, after the
     change is made (so the notice shows the new time and SEQUENCE). A notice is queued once
@@ -40,7 +40,7 @@ def notify_subscribers(session: DBSession, event: Event, what: NoticeKind) -> in
     ).all()
     event_url = external_url("events.detail", slug=event.slug)
     changed_at = event_changed_at(event).isoformat()
-    queued = 0
+    concerned = 0
     for subscriber in subscribers:
         if not FeedFilter.from_json(subscriber.filters).matches(event):
             continue
@@ -60,5 +60,5 @@ def notify_subscribers(session: DBSession, event: Event, what: NoticeKind) -> in
             },
             event_id=event.id,
         )
-        queued += 1
-    return queued
+        concerned += 1
+    return concerned
