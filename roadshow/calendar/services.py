@@ -14,6 +14,7 @@ import hmac
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from flask import current_app
 from flask_babel import gettext as _
@@ -227,28 +228,30 @@ def _queue_feed_address(
     )
 
 
-def active_subscriber_by_manage_token(session: DBSession, token: str) -> Subscriber:
+def _active_subscriber(session: DBSession, column: Any, token: str, missing: str) -> Subscriber:
     subscriber = session.scalar(
         select(Subscriber).where(
-            Subscriber.unsubscribe_token_hash == token_hash(token),
-            Subscriber.status == SubscriberStatus.ACTIVE,
+            column == token_hash(token), Subscriber.status == SubscriberStatus.ACTIVE
         )
     )
     if subscriber is None:
-        raise NotFound(_("Dieses Abonnement gibt es nicht (mehr)."))
+        raise NotFound(missing)
     return subscriber
+
+
+def active_subscriber_by_manage_token(session: DBSession, token: str) -> Subscriber:
+    return _active_subscriber(
+        session,
+        Subscriber.unsubscribe_token_hash,
+        token,
+        _("Dieses Abonnement gibt es nicht (mehr)."),
+    )
 
 
 def active_subscriber_by_feed_token(session: DBSession, token: str) -> Subscriber:
-    subscriber = session.scalar(
-        select(Subscriber).where(
-            Subscriber.feed_token_hash == token_hash(token),
-            Subscriber.status == SubscriberStatus.ACTIVE,
-        )
+    return _active_subscriber(
+        session, Subscriber.feed_token_hash, token, _("Diesen Kalender gibt es nicht (mehr).")
     )
-    if subscriber is None:
-        raise NotFound(_("Diesen Kalender gibt es nicht (mehr)."))
-    return subscriber
 
 
 def change_subscription(

@@ -25,7 +25,13 @@ from roadshow.calendar.feeds import (
     public_entries,
     registration_entries,
 )
-from roadshow.calendar.filters import URL_PARAMETERS, FeedFilter, filter_choices, filter_from_query
+from roadshow.calendar.filters import (
+    URL_PARAMETERS,
+    FeedFilter,
+    FilterChoices,
+    filter_choices,
+    filter_from_query,
+)
 from roadshow.calendar.forms import kind_labels
 from roadshow.calendar.services import active_subscriber_by_feed_token
 from roadshow.database import utcnow
@@ -77,14 +83,20 @@ def _filter_label(feed_filter: FeedFilter, language: str) -> str:
         return choices.label(feed_filter, kind_labels())
 
 
+def _filter_from_request(choices: FilterChoices) -> FeedFilter:
+    """The filter the query string names (each parameter may repeat); ``NotFound`` for a
+    value that names nothing."""
+    return filter_from_query(
+        choices, {parameter: request.args.getlist(parameter) for parameter in URL_PARAMETERS}
+    )
+
+
 @bp.get("/calendar.ics")
 def public_feed() -> Response:
     """Published events; ``?town=…&kind=…&tour=…&partner=…`` (each repeatable), ``lang``."""
     choices = filter_choices(db.session)
     try:
-        feed_filter = filter_from_query(
-            choices, {parameter: request.args.getlist(parameter) for parameter in URL_PARAMETERS}
-        )
+        feed_filter = _filter_from_request(choices)
     except NotFound:
         abort(404)
     language = feed_language()
@@ -156,9 +168,7 @@ def feeds_page() -> str:
     """Links to the public feeds: all events, or the combination chosen in the form."""
     choices = filter_choices(db.session)
     try:
-        feed_filter = filter_from_query(
-            choices, {parameter: request.args.getlist(parameter) for parameter in URL_PARAMETERS}
-        )
+        feed_filter = _filter_from_request(choices)
     except NotFound:
         feed_filter = FeedFilter()
     values: dict[str, Any] = feed_filter.url_values()
