@@ -7,6 +7,7 @@ from typing import Any
 
 from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
+from werkzeug.routing import IntegerConverter, Map
 
 from roadshow.config import ROOT, load_config
 
@@ -25,6 +26,7 @@ def create_app(config: dict[str, Any] | None = None, instance_path: str | None =
         instance_relative_config=True,
         template_folder=str(ROOT / "templates"),
     )
+    app.url_map.converters["int"] = DatabaseId
     load_config(app, config)
     hops = int(app.config["PROXY_FIX_HOPS"])
     if hops:
@@ -70,6 +72,15 @@ def create_app(config: dict[str, Any] | None = None, instance_path: str | None =
         return {"status": "ok"}
 
     return app
+
+
+class DatabaseId(IntegerConverter):
+    """``<int:…>`` in routes: numbers beyond the database's INTEGER name nothing (404),
+    instead of reaching the database and failing there."""
+
+    def __init__(self, map: Map, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("max", 2**31 - 1)
+        super().__init__(map, *args, **kwargs)
 
 
 def _absolute(path: str | None) -> str | None:

@@ -285,3 +285,13 @@ def test_rate_limits_see_the_client_behind_a_trusted_proxy(another_app, hops: in
 
     assert [attempt("203.0.113.7") for _ in range(3)] == [200, 200, 429]
     assert attempt("198.51.100.4") == (200 if hops else 429)
+
+
+def test_ids_too_large_for_the_database_are_not_found(app, client, make_user, submit_form):
+    """A number past INTEGER in a URL names nothing; it must not reach the database."""
+    huge = "9" * 20
+    assert client.get(f"/api/v1/events/{huge}").status_code == 404
+    assert client.post(f"/api/v1/events/{huge}/registrations", json={}).status_code == 404
+    make_user(email="olga@roadshow.example", password="organiser-password")
+    submit_form("/login", {"email": "olga@roadshow.example", "password": "organiser-password"})
+    assert client.get(f"/organiser/events/{huge}/edit").status_code == 404
