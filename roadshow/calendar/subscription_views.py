@@ -94,12 +94,19 @@ def confirm(token: str) -> str | Response | tuple[str, int]:
         return _not_found(error.message)
     db.session.commit()
     # The feed URL exists only now (and in the mail): the page shows it, no redirect.
+    return _feed_address_page(subscriber, links, rotated=False)
+
+
+def _feed_address_page(
+    subscriber: Subscriber, links: services.SubscriptionLinks, *, rotated: bool
+) -> str:
+    """The page that shows a new feed address: it exists only now (and in the mail)."""
     return render_template(
         "calendar/confirmed.html",
         subscriber=subscriber,
         links=links,
         label=_label(subscriber),
-        rotated=False,
+        rotated=rotated,
     )
 
 
@@ -156,13 +163,7 @@ def rotate(token: str) -> str | tuple[str, int]:
         return _not_found()
     links = services.rotate_feed_token(db.session, subscriber)
     db.session.commit()
-    return render_template(
-        "calendar/confirmed.html",
-        subscriber=subscriber,
-        links=links,
-        label=_label(subscriber),
-        rotated=True,
-    )
+    return _feed_address_page(subscriber, links, rotated=True)
 
 
 @bp.post("/subscriptions/<token>/cancel")
