@@ -1,19 +1,45 @@
-"""Languages (German first, English), time zones and date formatting in pages and mail."""
+"""Languages (German first, English), time zones and date formatting in pages and mail.
+
+Dates are written with explicit CLDR patterns, one per place where a date appears, so that
+what a reader sees is decided here and not by how a Babel release matches a skeleton:
+
+=========  =========================  ======================  ====================
+style      German                     English                 where
+=========  =========================  ======================  ====================
+compact    Di., 6. Apr. 2027          Tue, Apr 6, 2027        lists and tables
+long       Dienstag, 6. April 2027    Tuesday, April 6, 2027  mail, the event page
+day        6. April 2027              April 6, 2027           a date in a sentence
+month      April 2027                 April 2027              month headings
+=========  =========================  ======================  ====================
+
+Times are 24 h in both languages ("18:00–21:00 Uhr" / "18:00–21:00").
+"""
 
 from __future__ import annotations
 
 from datetime import datetime
 from pathlib import Path
+from typing import Literal
 from zoneinfo import ZoneInfo
 
-from babel.dates import format_skeleton
+from babel.dates import format_datetime as babel_format_datetime
 from flask import Flask, current_app, has_request_context, redirect, request, session, url_for
-from flask_babel import format_date, format_datetime, format_time, get_locale
+from flask_babel import get_locale
+from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 
 from roadshow.extensions import babel
 
 PACKAGE = Path(__file__).resolve().parent
+
+DateStyle = Literal["compact", "long", "day", "month"]
+DATE_PATTERNS: dict[str, dict[str, str]] = {
+    "compact": {"de": "EEE, d. MMM y", "en": "EEE, MMM d, y"},
+    "long": {"de": "EEEE, d. MMMM y", "en": "EEEE, MMMM d, y"},
+    "day": {"de": "d. MMMM y", "en": "MMMM d, y"},
+    "month": {"de": "LLLL y", "en": "LLLL y"},
+}
+TIME_PATTERN = "HH:mm"
 
 
 def select_locale() -> str:
@@ -37,6 +63,68 @@ def local_datetime(value: datetime, timezone: str | None = None) -> datetime:
     return value.astimezone(zone)
 
 
+def _language() -> str:
+    """The language being rendered (a page's visitor, a mail's recipient)."""
+    locale = get_locale()
+    language = locale.language if locale is not None else "de"
+    return language if language in DATE_PATTERNS["long"] else "de"
+
+
+def _format(local: datetime, pattern: str) -> str:
+    return babel_format_datetime(local, pattern, tzinfo=local.tzinfo, locale=_language())
+
+
+def format_date(value: datetime, timezone: str | None = None, style: DateStyle = "compact") -> str:
+    """The local date of an instant, e.g. ``long``: "Dienstag, 6. April 2027"."""
+    return _format(local_datetime(value, timezone), DATE_PATTERNS[style][_language()])
+
+
+def format_time(value: datetime, timezone: str | None = None) -> str:
+    """The local time of an instant: "18:00"."""
+    return _format(local_datetime(value, timezone), TIME_PATTERN)
+
+
+def format_instant(
+    value: datetime, timezone: str | None = None, style: DateStyle = "compact"
+) -> str:
+    """Date and time of one instant: "6. April 2027, 10:00 Uhr" / "April 6, 2027, 10:00"."""
+    return _(
+        "%(date)s, %(time)s Uhr",
+        date=format_date(value, timezone, style),
+        time=format_time(value, timezone),
+    )
+
+
+def format_when(
+    starts_at: datetime, ends_at: datetime, timezone: str | None = None, style: DateStyle = "long"
+) -> str:
+    """When an event takes place, in its own zone: "Dienstag, 6. April 2027, 18:00–21:00
+    Uhr". An event that ends on a later day names both days."""
+    start, end = local_datetime(starts_at, timezone), local_datetime(ends_at, timezone)
+    if start.date() != end.date():
+        return _(
+            "%(start)s – %(end)s",
+            start=format_instant(starts_at, timezone, style),
+            end=format_instant(ends_at, timezone, style),
+        )
+    return _(
+        "%(date)s, %(start)s–%(end)s Uhr",
+        date=format_date(starts_at, timezone, style),
+        start=format_time(starts_at, timezone),
+        end=format_time(ends_at, timezone),
+    )
+
+
+def zone_name(value: datetime, timezone: str) -> str:
+    """The time zone at that instant as people say it: "MESZ", or where the language has no
+    short name (English for Berlin), the long one: "Central European Summer Time"."""
+    local = local_datetime(value, timezone)
+    short = _format(local, "z")
+    if short[:1] in ("+", "-") or short.startswith("GMT"):
+        return _format(local, "zzzz")
+    return short
+
+
 def init_app(app: Flask) -> None:
     app.config.setdefault("BABEL_TRANSLATION_DIRECTORIES", translation_directories())
     babel.init_app(app, locale_selector=select_locale)
@@ -51,25 +139,12 @@ def init_app(app: Flask) -> None:
             target = url_for("events.index")
         return redirect(target)
 
-    @app.template_filter("local_date")
-    def _local_date(value: datetime, timezone: str | None = None, fmt: str = "full") -> str:
-        return format_date(local_datetime(value, timezone), fmt, rebase=False)
-
-    @app.template_filter("local_skeleton")
-    def _local_skeleton(
-        value: datetime, timezone: str | None = None, skeleton: str = "yMMMEd"
-    ) -> str:
-        """A date in the visitor's language, e.g. ``yMMMEd``: "Di., 6. Apr. 2027"."""
-        return format_skeleton(skeleton, local_datetime(value, timezone), locale=get_locale())
-
-    @app.template_filter("local_time")
-    def _local_time(value: datetime, timezone: str | None = None) -> str:
-        return format_time(local_datetime(value, timezone), "HH:mm", rebase=False)
-
-    @app.template_filter("local_datetime")
-    def _local_datetime(value: datetime, timezone: str | None = None, fmt: str = "medium") -> str:
-        return format_datetime(local_datetime(value, timezone), fmt, rebase=False)
+    app.add_template_filter(format_date, "local_date")
+    app.add_template_filter(format_time, "local_time")
+    app.add_template_filter(format_instant, "local_datetime")
+    app.add_template_filter(zone_name, "zone_name")
+    app.add_template_global(format_when, "when")
 
     @app.context_processor
-    def _language() -> dict[str, object]:
+    def _language_choice() -> dict[str, object]:
         return {"current_language": str(get_locale() or "de"), "languages": app.config["LANGUAGES"]}

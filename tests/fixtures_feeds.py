@@ -53,6 +53,15 @@ def next_year() -> int:
     return datetime.now(UTC).year + 1
 
 
+def year_ahead_where(month: int, day: int, weekday: int) -> int:
+    """The first year from ``next_year()`` in which that day falls on ``weekday`` (0 is
+    Monday), so that a test can spell out the date it expects, weekday and all."""
+    year = next_year()
+    while datetime(year, month, day).weekday() != weekday:
+        year += 1
+    return year
+
+
 def retitle_event(event: Event, title: str) -> Event:
     """Give ``event`` a new title, and commit.
 

@@ -134,6 +134,22 @@ def german_day(day: date) -> str:
     return f"{GERMAN_WEEKDAYS[day.weekday()]}, {day.day}. Apr. {day.year}"
 
 
+GERMAN_WEEKDAY_NAMES = (
+    "Montag",
+    "Dienstag",
+    "Mittwoch",
+    "Donnerstag",
+    "Freitag",
+    "Samstag",
+    "Sonntag",
+)
+
+
+def german_day_written_out(day: date) -> str:
+    """An April day as the event page and mail write it: "Dienstag, 6. April 2027"."""
+    return f"{GERMAN_WEEKDAY_NAMES[day.weekday()]}, {day.day}. April {day.year}"
+
+
 def english_day(day: date) -> str:
     return f"{ENGLISH_WEEKDAYS[day.weekday()]}, Apr {day.day}, {day.year}"
 

@@ -21,11 +21,12 @@ from roadshow.extensions import db
 from roadshow.mail.delivery import deliver_due
 from roadshow.mail.invitations import queue_invitation
 from roadshow.registrations.services import AttendeeInput
-from tests.fixtures_feeds import berlin, next_year
+from tests.fixtures_feeds import berlin, next_year, year_ahead_where
 from tests.fixtures_mail import calendar_parsers, calendar_parts
 
-SUMMER = datetime(2027, 7, 6, 16, 0, tzinfo=UTC)  # 18:00 CEST
-WINTER = datetime(2027, 12, 7, 17, 0, tzinfo=UTC)  # 18:00 CET
+SUMMER = berlin(next_year(), 7, 6, 18)  # 16:00 UTC
+WINTER_YEAR = year_ahead_where(12, 7, weekday=1)  # a Tuesday
+WINTER = berlin(WINTER_YEAR, 12, 7, 18)  # 17:00 UTC
 
 
 def confirm(attendee, key: str) -> None:
@@ -233,15 +234,16 @@ def test_the_update_says_what_changed_old_and_new_in_local_time(
     deliver_due(db.session)
 
     german = smtp_sink.to("anna@firma.example")[0].message.get_body(("plain",)).get_content()
-    assert "bisher: Di., 7. Dez. 2027, 18:00–21:00 Uhr" in german
-    assert "neu:    Mi., 8. Dez. 2027, 19:00–22:00 Uhr" in german
+    # Mail writes dates out (lists and tables abbreviate them).
+    assert f"bisher: Dienstag, 7. Dezember {WINTER_YEAR}, 18:00–21:00 Uhr" in german
+    assert f"neu:    Mittwoch, 8. Dezember {WINTER_YEAR}, 19:00–22:00 Uhr" in german
     assert "neu:    Stadthalle Mühldorf, Stadtplatz 3, 82362 Mühldorf" in german
     english = smtp_sink.to("cleo@firm.example")[0].message.get_body(("html",)).get_content()
-    assert "<s>Tue, Dec 7, 2027, 18:00–21:00</s>" in english
-    assert "<strong>Wed, Dec 8, 2027, 19:00–22:00</strong>" in english
+    assert f"<s>Tuesday, December 7, {WINTER_YEAR}, 18:00–21:00</s>" in english
+    assert f"<strong>Wednesday, December 8, {WINTER_YEAR}, 19:00–22:00</strong>" in english
     inline, _ = calendar_parts(smtp_sink.to("anna@firma.example")[0].message)
     reading = agree(calendar_parsers(inline.get_payload(decode=True)))
-    assert (reading["sequence"], reading["start"]) == (1, "2027-12-08T18:00:00Z")
+    assert (reading["sequence"], reading["start"]) == (1, f"{WINTER_YEAR}-12-08T18:00:00Z")
     assert anna.registration.event.sequence == 1
 
 

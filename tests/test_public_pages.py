@@ -6,7 +6,7 @@ import re
 from datetime import UTC, datetime, timedelta
 
 from roadshow.events.models import EventKind, EventStatus, PartnerRole
-from tests.test_foundation import german_day, seed_demo_ahead
+from tests.test_foundation import german_day_written_out, seed_demo_ahead
 
 NOW = datetime.now(UTC).replace(microsecond=0)
 
@@ -164,7 +164,7 @@ def test_the_weilheim_stop_of_the_demo_is_found_from_the_start_page(app, db, cli
     start = client.get("/").get_data(as_text=True)
     link = re.search(r'href="([^"]+)">Digital vor Ort: Weilheim</a>', start).group(1)
     page = client.get(link).get_data(as_text=True)
-    assert "Stadthalle Weilheim" in page and german_day(weilheim) in page
+    assert "Stadthalle Weilheim" in page and german_day_written_out(weilheim) in page
     assert "Alpentel Kommunikation GmbH" in page
 
 

@@ -3,14 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
 from itertools import groupby
 from urllib.parse import urlencode
-from zoneinfo import ZoneInfo
 
-from babel.dates import format_datetime
 from flask import Blueprint, abort, render_template, request
-from flask_babel import get_locale
 from sqlalchemy import select
 
 from roadshow.database import utcnow
@@ -53,17 +49,6 @@ def _sections(items: list[ListedEvent]) -> list[Section]:
         ]
         sections.append(Section(group[0].event.tour, months))
     return sections
-
-
-@bp.app_template_filter("zone_name")
-def zone_name(value: datetime, timezone: str) -> str:
-    """The time zone at that instant as people say it: "MESZ", or where the language has no
-    short name (English for Berlin), the long one: "Central European Summer Time"."""
-    zone, locale = ZoneInfo(timezone), get_locale()
-    short = format_datetime(value, "z", tzinfo=zone, locale=locale)
-    if short[:1] in ("+", "-") or short.startswith("GMT"):
-        return format_datetime(value, "zzzz", tzinfo=zone, locale=locale)
-    return short
 
 
 @bp.app_template_global()

@@ -16,9 +16,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from babel.dates import format_skeleton
 from flask import current_app
-from flask_babel import get_locale
 from flask_babel import gettext as _
 from sqlalchemy import Subquery, func, select, update
 from sqlalchemy.exc import IntegrityError
@@ -27,6 +25,7 @@ from sqlalchemy.orm import selectinload
 from roadshow.database import DBSession, utcnow
 from roadshow.errors import DomainError, NotFound
 from roadshow.events.models import Event, EventStatus
+from roadshow.i18n import format_instant
 from roadshow.partners.models import Partner
 from roadshow.registrations import notifications
 from roadshow.registrations.models import (
@@ -116,11 +115,6 @@ def seats_taken(session: DBSession, event_id: int) -> int:
     )
 
 
-def _when(event: Event, instant: datetime) -> str:
-    local = instant.astimezone(event.zone)
-    return f"{format_skeleton('yMMMMd', local, locale=get_locale())}, {local:%H:%M}"
-
-
 def registration_closed_reason(event: Event, now: datetime | None = None) -> str | None:
     """Why the event takes no registrations now, in words; None while it does."""
     now = now or utcnow()
@@ -132,12 +126,13 @@ def registration_closed_reason(event: Event, now: datetime | None = None) -> str
         return _("Diese Veranstaltung hat bereits begonnen; eine Anmeldung ist nicht mehr möglich.")
     if event.registration_opens_at and now < event.registration_opens_at:
         return _(
-            "Die Anmeldung öffnet am %(when)s.", when=_when(event, event.registration_opens_at)
+            "Die Anmeldung öffnet am %(when)s.",
+            when=format_instant(event.registration_opens_at, event.timezone, "day"),
         )
     if event.registration_closes_at and now >= event.registration_closes_at:
         return _(
             "Die Anmeldung ist seit %(when)s geschlossen.",
-            when=_when(event, event.registration_closes_at),
+            when=format_instant(event.registration_closes_at, event.timezone, "day"),
         )
     return None
 
