@@ -9,7 +9,7 @@ from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import IntegerConverter, Map
 
-from roadshow.config import ROOT, load_config
+from roadshow.config import load_config, resource_folder
 
 __version__ = "0.1.0"
 
@@ -24,7 +24,7 @@ def create_app(config: dict[str, Any] | None = None, instance_path: str | None =
         __name__,
         instance_path=_absolute(instance_path or os.environ.get("ROADSHOW_INSTANCE_PATH")),
         instance_relative_config=True,
-        template_folder=str(ROOT / "templates"),
+        template_folder=str(resource_folder("templates")),
     )
     app.url_map.converters["int"] = DatabaseId
     load_config(app, config)
@@ -44,7 +44,7 @@ def create_app(config: dict[str, Any] | None = None, instance_path: str | None =
     with app.app_context():
         if db.engine.dialect.name == "sqlite":
             configure_sqlite(db.engine)
-    migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True)
+    migrate.init_app(app, db, directory=str(resource_folder("migrations")), render_as_batch=True)
     csrf.init_app(app)
     mail.init_app(app)
     limiter.init_app(app)

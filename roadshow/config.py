@@ -15,7 +15,15 @@ from flask import Flask
 
 ENV_PREFIX = "ROADSHOW"
 INSECURE_SECRET_KEY = "dev-insecure-change-me"  # noqa: S105 - refused outside development
-ROOT = Path(__file__).resolve().parent.parent
+PACKAGE = Path(__file__).resolve().parent
+ROOT = PACKAGE.parent
+
+
+def resource_folder(name: str) -> Path:
+    """``templates``, ``emails`` or ``migrations``: beside the package in a checkout, inside
+    it when installed from a wheel (the build copies them in, see ``setup.py``)."""
+    inside = PACKAGE / name
+    return inside if inside.is_dir() else ROOT / name
 
 
 class ConfigurationError(RuntimeError):

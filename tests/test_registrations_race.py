@@ -13,11 +13,7 @@ from __future__ import annotations
 import http.client
 import os
 import re
-import socket
-import subprocess
-import sys
 import threading
-import time
 from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -32,6 +28,7 @@ from roadshow.registrations.models import Registration, RegistrationStatus
 from roadshow.registrations.services import seats_taken
 from tests.conftest import TEST_SECRET_KEY, backend_name, csrf_token_from
 from tests.fixtures_registrations import form_fields
+from tests.fixtures_servers import gunicorn
 
 SEATS = 5
 RACERS = 24
@@ -40,7 +37,6 @@ WITHOUT_LOCK = {"TESTING_COUNT_SEATS_BEFORE_LOCK": True}
 MODES = pytest.mark.parametrize(
     "app_config", [LOCKED, WITHOUT_LOCK], indirect=True, ids=["locked", "control-without-lock"]
 )
-ROOT = Path(__file__).resolve().parent.parent
 
 
 @pytest.fixture
@@ -136,12 +132,6 @@ def test_threads_racing_through_the_form(app, db, client, make_event, app_config
 @contextmanager
 def worker_processes(database_url: str, tmp_path: Path, **env: str) -> Iterator[tuple[str, int]]:
     """gunicorn with 4 worker processes (8 threads each) on 127.0.0.1, on a free port."""
-    listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    listener.bind(("127.0.0.1", 0))
-    listener.listen(128)
-    listener.set_inheritable(True)
-    host, port = listener.getsockname()
     environment = {
         **os.environ,
         "ROADSHOW_ENV": "testing",
@@ -149,45 +139,11 @@ def worker_processes(database_url: str, tmp_path: Path, **env: str) -> Iterator[
         "ROADSHOW_SECRET_KEY": TEST_SECRET_KEY,
         "ROADSHOW_DATABASE_URL": database_url,
         "ROADSHOW_INSTANCE_PATH": str(tmp_path / "server-instance"),
-        "ROADSHOW_BASE_URL": f"http://{host}:{port}",
         "ROADSHOW_RATELIMIT_ENABLED": "false",
         **env,
     }
-    command = [
-        str(Path(sys.executable).with_name("gunicorn")),
-        "--workers=4",
-        "--worker-class=gthread",
-        "--threads=8",
-        f"--bind=fd://{listener.fileno()}",
-        "--graceful-timeout=5",
-        "--log-level=warning",
-        "wsgi:app",
-    ]
-    server = subprocess.Popen(command, cwd=ROOT, env=environment, pass_fds=(listener.fileno(),))
-    listener.close()
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            connection = http.client.HTTPConnection(host, port, timeout=5)
-            try:
-                connection.request("GET", "/healthz")
-                if connection.getresponse().status == 200:
-                    break
-            except OSError:
-                pass
-            finally:
-                connection.close()
-            assert server.poll() is None, "gunicorn stopped"
-            assert time.monotonic() < deadline, "gunicorn did not answer"
-            time.sleep(0.2)
-        yield host, port
-    finally:
-        server.terminate()
-        try:
-            server.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            server.wait()
+    with gunicorn(environment) as address:
+        yield address
 
 
 def prepared_post(host: str, port: int, path: str, n: int):
