@@ -10,6 +10,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import IntegerConverter, Map
 
 from roadshow.config import load_config, resource_folder
+from roadshow.settings import load_settings
 
 __version__ = "0.1.0"
 
@@ -28,6 +29,7 @@ def create_app(config: dict[str, Any] | None = None, instance_path: str | None =
     )
     app.url_map.converters["int"] = DatabaseId
     load_config(app, config)
+    load_settings(app)
     hops = int(app.config["PROXY_FIX_HOPS"])
     if hops:
         # Behind a reverse proxy: the client's address (rate limits, consent records)
@@ -51,17 +53,18 @@ def create_app(config: dict[str, Any] | None = None, instance_path: str | None =
     login_manager.init_app(app)
     i18n.init_app(app)
 
-    from roadshow import accounts, api, demo, events, registrations
+    from roadshow import accounts, api, backoffice, demo, events, registrations
     from roadshow import calendar as calendar_feeds
     from roadshow.mail import init_app as init_mail_domain
 
+    init_mail_domain(app)
     accounts.init_app(app)
     events.init_app(app)
     registrations.init_app(app)
-    api.init_app(app)
-    demo.init_app(app)
-    init_mail_domain(app)
     calendar_feeds.init_app(app)
+    api.init_app(app)
+    backoffice.init_app(app)
+    demo.init_app(app)
 
     from roadshow.urls import external_url
 

@@ -58,9 +58,8 @@ class Config:
     MAIL_DELIVER_AFTER_REQUEST: bool | None = None  # None: only in development
     MAIL_TEMPLATE_FOLDERS: list[str] = []  # searched before emails/, to adapt texts
 
-    BABEL_DEFAULT_LOCALE = "de"
+    BABEL_DEFAULT_LOCALE = "de"  # the languages themselves are in i18n.LANGUAGE_NAMES
     BABEL_DEFAULT_TIMEZONE = "Europe/Berlin"
-    LANGUAGES = ("de", "en")
 
     RATELIMIT_ENABLED = True
     RATELIMIT_STORAGE_URI = "memory://"

@@ -23,14 +23,20 @@ from typing import Literal
 from zoneinfo import ZoneInfo
 
 from babel.dates import format_datetime as babel_format_datetime
-from flask import Flask, current_app, has_request_context, redirect, request, session, url_for
+from flask import Flask, has_request_context, redirect, request, session
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 
 from roadshow.extensions import babel
+from roadshow.settings import settings
+from roadshow.web import local_target
 
 PACKAGE = Path(__file__).resolve().parent
+
+# The languages pages and mails exist in, by their own names; the first is the default.
+LANGUAGE_NAMES = {"de": "Deutsch", "en": "English"}
+DEFAULT_LANGUAGE = next(iter(LANGUAGE_NAMES))
 
 DateStyle = Literal["compact", "long", "day", "month"]
 DATE_PATTERNS: dict[str, dict[str, str]] = {
@@ -42,14 +48,22 @@ DATE_PATTERNS: dict[str, dict[str, str]] = {
 TIME_PATTERN = "HH:mm"
 
 
+def supported_language(language: str | None) -> str:
+    """``language`` if we speak it, else the default (German)."""
+    return language if language in LANGUAGE_NAMES else DEFAULT_LANGUAGE
+
+
+def requested_language() -> str | None:
+    """The language the query asks for (``?lang=en``), if we speak it."""
+    choice = request.args.get("lang")
+    return choice if choice in LANGUAGE_NAMES else None
+
+
 def select_locale() -> str:
     """The visitor's explicit choice, else German (outside requests: German)."""
     if not has_request_context():
-        return str(current_app.config["BABEL_DEFAULT_LOCALE"])
-    choice = request.args.get("lang") or session.get("lang")
-    if choice in current_app.config["LANGUAGES"]:
-        return str(choice)
-    return str(current_app.config["BABEL_DEFAULT_LOCALE"])
+        return DEFAULT_LANGUAGE
+    return requested_language() or supported_language(session.get("lang"))
 
 
 def translation_directories() -> str:
@@ -59,15 +73,14 @@ def translation_directories() -> str:
 
 
 def local_datetime(value: datetime, timezone: str | None = None) -> datetime:
-    zone = ZoneInfo(timezone or current_app.config["TIMEZONE"])
+    zone = ZoneInfo(timezone or settings().timezone)
     return value.astimezone(zone)
 
 
 def _language() -> str:
     """The language being rendered (a page's visitor, a mail's recipient)."""
     locale = get_locale()
-    language = locale.language if locale is not None else "de"
-    return language if language in DATE_PATTERNS["long"] else "de"
+    return supported_language(locale.language if locale is not None else None)
 
 
 def _format(local: datetime, pattern: str) -> str:
@@ -131,13 +144,9 @@ def init_app(app: Flask) -> None:
 
     @app.get("/language/<lang>")
     def set_language(lang: str) -> Response:
-        if lang in app.config["LANGUAGES"]:
+        if lang in LANGUAGE_NAMES:
             session["lang"] = lang
-        target = request.args.get("next", "")
-        # Only local paths: an open redirect would let others borrow our domain.
-        if not target.startswith("/") or target.startswith("//"):
-            target = url_for("events.index")
-        return redirect(target)
+        return redirect(local_target(request.args.get("next"), "events.index"))
 
     app.add_template_filter(format_date, "local_date")
     app.add_template_filter(format_time, "local_time")
@@ -147,4 +156,4 @@ def init_app(app: Flask) -> None:
 
     @app.context_processor
     def _language_choice() -> dict[str, object]:
-        return {"current_language": str(get_locale() or "de"), "languages": app.config["LANGUAGES"]}
+        return {"current_language": _language(), "languages": list(LANGUAGE_NAMES)}

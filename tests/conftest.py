@@ -105,8 +105,34 @@ def app(_migrated_database: str, tmp_path: Path, app_config: dict[str, Any]) -> 
     with app.app_context():
         yield app
         _db.session.remove()
-        _empty_tables(_db.engine)
-        _db.engine.dispose()
+        try:
+            _check_seat_counts()
+        finally:
+            _empty_tables(_db.engine)
+            _db.engine.dispose()
+
+
+def _check_seat_counts() -> None:
+    """Whatever a test did, every event's stored ``seats_taken`` is what its rows say:
+    every change of seats recounts them (``registrations.services.recount_seats``)."""
+    from roadshow.events.models import Event
+    from roadshow.registrations.models import Attendee, AttendeeStatus, Registration
+    from roadshow.registrations.models import RegistrationStatus as Status
+
+    counted = (
+        sa.select(Attendee.event_id, sa.func.count(Attendee.id).label("taken"))
+        .join(Registration, Registration.id == Attendee.registration_id)
+        .where(Registration.status == Status.CONFIRMED, Attendee.status == AttendeeStatus.ACTIVE)
+        .group_by(Attendee.event_id)
+        .subquery()
+    )
+    wrong = _db.session.execute(
+        sa.select(Event.id, Event.seats_taken, sa.func.coalesce(counted.c.taken, 0))
+        .outerjoin(counted, counted.c.event_id == Event.id)
+        .where(Event.seats_taken != sa.func.coalesce(counted.c.taken, 0))
+    ).all()
+    _db.session.remove()
+    assert not wrong, f"seats_taken differs from the rows (event, stored, counted): {wrong}"
 
 
 def _empty_tables(engine: sa.Engine) -> None:

@@ -16,6 +16,8 @@ import pytest
 from flask import Flask
 from werkzeug.serving import make_server
 
+from tests.fixtures_settings import configure
+
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
     "--headless",
@@ -37,7 +39,7 @@ def live_server(app: Flask) -> Iterator[str]:
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     base_url = f"http://127.0.0.1:{server.server_port}"
-    app.config["BASE_URL"] = base_url
+    configure(app, BASE_URL=base_url)
     try:
         yield base_url
     finally:

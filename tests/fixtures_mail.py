@@ -39,6 +39,8 @@ from roadshow.registrations.models import (
     Registration,
     RegistrationStatus,
 )
+from roadshow.registrations.services import recount_seats
+from tests.fixtures_settings import configure
 
 SYSTEM_PYTHON = "/usr/bin/python3"
 
@@ -135,7 +137,7 @@ def smtp_sink(app: Flask) -> Iterator[SmtpSink]:
     """A running SMTP server; the app delivers to it."""
     sink = SmtpSink()
     sink.start()
-    app.config.update(MAIL_SERVER=sink.host, MAIL_PORT=sink.port)
+    configure(app, MAIL_SERVER=sink.host, MAIL_PORT=sink.port)
     try:
         yield sink
     finally:
@@ -214,6 +216,7 @@ def make_registration(app: Flask) -> Callable[..., Registration]:
                 )
             )
         db.session.add(registration)
+        recount_seats(db.session, event)
         db.session.commit()
         return registration
 

@@ -83,3 +83,11 @@ def outbox(**filters: Any) -> list[OutboxMessage]:
     """The outbox rows, oldest first, e.g. ``outbox(template="registrations/confirmed")``."""
     query = select(OutboxMessage).filter_by(**filters).order_by(OutboxMessage.id)
     return list(db.session.scalars(query))
+
+
+def read_event_without_lock(session: Any, event_id: int) -> Event:
+    """What ``lock_event`` would return, without taking the lock (the race test's control
+    run patches ``registrations.services.lock_event`` with it)."""
+    event = session.get(Event, event_id, populate_existing=True)
+    assert event is not None
+    return event

@@ -17,6 +17,7 @@ from roadshow.events.models import EventKind, EventStatus, PartnerRole
 from roadshow.events.services import cancel_event, change_event
 from roadshow.extensions import db
 from tests.fixtures_feeds import berlin, retitle_event
+from tests.fixtures_settings import configure
 
 ICS = "text/calendar; charset=utf-8"
 
@@ -314,7 +315,7 @@ def test_cached_feeds_follow_every_change_to_what_they_show(app, db, client, spr
     assert "Sprechstunde zur Förderung" in third.get_data(as_text=True)
     assert "X-WR-CALNAME:Roadshow: Digital vor Ort – Frühjahr" in lines_of(third.data)
 
-    app.config["BASE_URL"] = "https://termine.roadshow.example"
+    configure(app, BASE_URL="https://termine.roadshow.example")
     assert "URL:https://termine.roadshow.example/events/" in client.get(url).get_data(as_text=True)
 
 

@@ -18,6 +18,7 @@ from roadshow.config import ConfigurationError
 from roadshow.demo import ORGANISER_EMAIL, ORGANISER_PASSWORD, seed, tour_year
 from roadshow.events.models import Event, EventKind, EventStatus
 from roadshow.registrations.models import Attendee, Registration, RegistrationStatus
+from roadshow.registrations.services import recount_seats
 
 
 def test_production_refuses_the_builtin_secret_key(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
@@ -225,6 +226,7 @@ def test_one_email_holds_one_active_seat_per_event(app, db, make_event):
         )
     )
     db.session.add(first)
+    recount_seats(db.session, event)
     db.session.commit()
     second = registration("b" * 64)
     second.attendees.append(

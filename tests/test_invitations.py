@@ -19,7 +19,7 @@ from roadshow.events.models import EventKind, EventStatus
 from roadshow.events.services import cancel_event, change_event
 from roadshow.extensions import db
 from roadshow.mail.delivery import deliver_due
-from roadshow.mail.invitations import queue_invitation
+from roadshow.registrations.invitations import queue_invitation
 from roadshow.registrations.services import AttendeeInput
 from tests.fixtures_feeds import berlin, next_year, year_ahead_where
 from tests.fixtures_mail import calendar_parsers, calendar_parts

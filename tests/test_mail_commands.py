@@ -15,6 +15,9 @@ from roadshow.extensions import db
 from roadshow.mail.after_response import deliver_now
 from roadshow.mail.models import OutboxMessage, OutboxStatus
 from roadshow.registrations.models import AttendeeStatus, RegistrationStatus
+from roadshow.registrations.services import recount_seats
+from roadshow.settings import settings
+from tests.fixtures_settings import configure
 
 
 def test_reminders_go_once_to_confirmed_attendees_of_events_within_a_day(
@@ -35,6 +38,7 @@ def test_reminders_go_once_to_confirmed_attendees_of_events_within_a_day(
     )
     gone = make_registration(tomorrow, attendees=[("Gus", "gus@firma.example")])
     gone.attendees[0].status = AttendeeStatus.CANCELLED
+    recount_seats(db.session, tomorrow)
     db.session.commit()
     make_registration(next_week, attendees=[("Nia", "nia@firma.example")])
 
@@ -105,7 +109,7 @@ def test_in_development_mail_goes_out_after_the_response_without_a_worker(
     """``make run`` has no worker: a request that queued mail delivers it once it is done."""
     event = make_event()
     make_registration(event, attendees=[("Anna", "anna@firma.example")])
-    app.config["MAIL_DELIVER_AFTER_REQUEST"] = True
+    configure(app, MAIL_DELIVER_AFTER_REQUEST=True)
     test_view_calls = []
 
     @app.get("/testing/change-event/<int:event_id>/<int:commit>")
@@ -140,11 +144,9 @@ def test_in_development_mail_goes_out_after_the_response_without_a_worker(
 
 def test_outside_development_requests_leave_delivery_to_the_worker(app, smtp_sink, make_event):
     assert app.config["ENV"] == "testing"
-    from roadshow.mail.after_response import enabled
-
-    assert not enabled(app)
-    app.config["ENV"] = "development"
-    assert enabled(app)
+    assert not settings().mail.deliver_after_request
+    configure(app, ENV="development")
+    assert settings().mail.deliver_after_request
     deliver_now(app)  # nothing queued: nothing sent, no error
     assert smtp_sink.messages == []
 

@@ -14,11 +14,12 @@ from sqlalchemy import select
 from roadshow.events.models import EventKind
 from roadshow.extensions import db
 from roadshow.mail.delivery import deliver_due
-from roadshow.mail.invitations import queue_invitation
 from roadshow.mail.message import UnsafeHeaderError
 from roadshow.mail.models import OutboxMessage, OutboxStatus
 from roadshow.mail.services import enqueue
+from roadshow.registrations.invitations import queue_invitation
 from tests.fixtures_mail import calendar_parts, mime_tree
+from tests.fixtures_settings import configure
 
 
 @pytest.fixture
@@ -234,7 +235,7 @@ def test_a_template_folder_of_our_own_overrides_the_shipped_texts(
     folder = tmp_path / "our-emails" / "registrations"
     folder.mkdir(parents=True)
     (folder / "invitation.subject.txt").write_text("Kammer lädt ein: {{ event.title }}")
-    app.config["MAIL_TEMPLATE_FOLDERS"] = [str(tmp_path / "our-emails")]
+    configure(app, MAIL_TEMPLATE_FOLDERS=[str(tmp_path / "our-emails")])
     attendee = make_registration(make_event(title="Digital vor Ort")).attendees[0]
     queue_invitation(
         db.session,

@@ -14,6 +14,7 @@ from roadshow.extensions import db
 from roadshow.mail.delivery import deliver_all_due, deliver_due, retry_delay
 from roadshow.mail.models import OutboxMessage, OutboxStatus
 from roadshow.mail.services import enqueue
+from tests.fixtures_settings import configure
 
 
 def queue_plain(count: int, event, prefix: str = "m") -> list[OutboxMessage]:
@@ -130,7 +131,7 @@ def test_a_550_reply_fails_the_message_with_the_reason_for_organisers(
 
 
 def test_retries_give_up_after_the_configured_attempts(app, smtp_sink, make_event):
-    app.config["MAIL_MAX_ATTEMPTS"] = 3
+    configure(app, MAIL_MAX_ATTEMPTS=3)
     [row] = queue_plain(1, make_event())
     smtp_sink.refuse_next(3, "451 4.7.1 Greylisted")
     now = utcnow()

@@ -3,9 +3,10 @@
 Each run fires simultaneous registrations (one attendee each) through the real form at an
 event with five seats, then counts from the database. With the lock, exactly five seats are
 confirmed and every other registration waits, with no error response. The control run
-switches the lock's effect off (``TESTING_COUNT_SEATS_BEFORE_LOCK``: seats are counted
-before the lock, as a naive count-then-insert would) and must overbook, which proves that the
-test can see an overbooking. Figures are printed; run with ``pytest -s`` to read them.
+takes the lock away from the test side (``lock_event`` patched to a plain read: with
+``monkeypatch`` for threads, with ``tests/wsgi_without_lock.py`` for gunicorn), so seats are
+counted and inserted the naive way, and must overbook, which proves that the test can see
+an overbooking. Figures are printed; run with ``pytest -s`` to read them.
 """
 
 from __future__ import annotations
@@ -24,25 +25,22 @@ from urllib.parse import urlencode
 import pytest
 from sqlalchemy import func, select
 
+from roadshow.registrations import services
 from roadshow.registrations.models import Registration, RegistrationStatus
 from roadshow.registrations.services import seats_taken
 from tests.conftest import TEST_SECRET_KEY, backend_name, csrf_token_from
-from tests.fixtures_registrations import form_fields
+from tests.fixtures_registrations import form_fields, read_event_without_lock
 from tests.fixtures_servers import gunicorn
 
 SEATS = 5
 RACERS = 24
-LOCKED: dict[str, object] = {}
-WITHOUT_LOCK = {"TESTING_COUNT_SEATS_BEFORE_LOCK": True}
-MODES = pytest.mark.parametrize(
-    "app_config", [LOCKED, WITHOUT_LOCK], indirect=True, ids=["locked", "control-without-lock"]
-)
+MODES = pytest.mark.parametrize("locked", [True, False], ids=["locked", "control-without-lock"])
 
 
 @pytest.fixture
-def app_config(request: pytest.FixtureRequest) -> dict[str, object]:
+def app_config() -> dict[str, object]:
     # The racers all come from 127.0.0.1: the rate limit would stop them first.
-    return {"RATELIMIT_ENABLED": False, **getattr(request, "param", {})}
+    return {"RATELIMIT_ENABLED": False}
 
 
 @dataclass
@@ -79,8 +77,8 @@ def figures(db, event, statuses: list[int]) -> Figures:
     )
 
 
-def check(result: Figures, app_config: dict[str, object]) -> None:
-    if app_config.get("TESTING_COUNT_SEATS_BEFORE_LOCK"):
+def check(result: Figures, locked: bool) -> None:
+    if not locked:
         assert result.confirmed_seats > SEATS, "the control run did not overbook"
     else:
         assert result.confirmed_seats == SEATS
@@ -107,7 +105,9 @@ def race(posts: list) -> list[int]:
 
 
 @MODES
-def test_threads_racing_through_the_form(app, db, client, make_event, app_config):
+def test_threads_racing_through_the_form(app, db, client, make_event, locked, monkeypatch):
+    if not locked:
+        monkeypatch.setattr(services, "lock_event", read_event_without_lock)
     event = make_event(capacity=SEATS)
     url = f"/events/{event.slug}/register"
     posts = []
@@ -122,15 +122,15 @@ def test_threads_racing_through_the_form(app, db, client, make_event, app_config
         }
         posts.append(lambda racer=racer, data=data: racer.post(url, data=data).status_code)
     result = figures(db, event, race(posts))
-    label = (
-        "control without lock" if app_config.get("TESTING_COUNT_SEATS_BEFORE_LOCK") else "locked"
-    )
+    label = "locked" if locked else "control without lock"
     print("\n" + result.line(f"{RACERS} threads, {label}"))
-    check(result, app_config)
+    check(result, locked)
 
 
 @contextmanager
-def worker_processes(database_url: str, tmp_path: Path, **env: str) -> Iterator[tuple[str, int]]:
+def worker_processes(
+    database_url: str, tmp_path: Path, *, app: str = "wsgi:app"
+) -> Iterator[tuple[str, int]]:
     """gunicorn with 4 worker processes (8 threads each) on 127.0.0.1, on a free port."""
     environment = {
         **os.environ,
@@ -140,9 +140,8 @@ def worker_processes(database_url: str, tmp_path: Path, **env: str) -> Iterator[
         "ROADSHOW_DATABASE_URL": database_url,
         "ROADSHOW_INSTANCE_PATH": str(tmp_path / "server-instance"),
         "ROADSHOW_RATELIMIT_ENABLED": "false",
-        **env,
     }
-    with gunicorn(environment) as address:
+    with gunicorn(environment, app=app) as address:
         yield address
 
 
@@ -181,19 +180,15 @@ def prepared_post(host: str, port: int, path: str, n: int):
 
 @MODES
 def test_worker_processes_racing_through_the_form(
-    app, db, make_event, database_url, tmp_path, app_config
+    app, db, make_event, database_url, tmp_path, locked
 ):
     event = make_event(capacity=SEATS)
-    env = (
-        {"ROADSHOW_TESTING_COUNT_SEATS_BEFORE_LOCK": "true"}
-        if app_config.get("TESTING_COUNT_SEATS_BEFORE_LOCK")
-        else {}
-    )
-    with worker_processes(database_url, tmp_path, **env) as (host, port):
+    served = "wsgi:app" if locked else "tests.wsgi_without_lock:app"
+    with worker_processes(database_url, tmp_path, app=served) as (host, port):
         path = f"/events/{event.slug}/register"
         posts = [prepared_post(host, port, path, n) for n in range(RACERS)]
         statuses = race(posts)
     result = figures(db, event, statuses)
-    label = "control without lock" if env else "locked"
+    label = "locked" if locked else "control without lock"
     print("\n" + result.line(f"4 gunicorn worker processes, {label}"))
-    check(result, app_config)
+    check(result, locked)

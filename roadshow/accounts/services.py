@@ -10,10 +10,7 @@ from sqlalchemy import func, select
 from roadshow.accounts.models import AuditLog, Role, User
 from roadshow.database import DBSession, utcnow
 from roadshow.errors import DomainError
-
-
-def normalize_email(email: str) -> str:
-    return email.strip().lower()
+from roadshow.mail.addresses import normalize_email
 
 
 def create_user(
@@ -54,7 +51,7 @@ def record(
     actor: User | None = None,
     **details: Any,
 ) -> AuditLog:
-    """Write one line of the audit log about ``obj``."""
+    """Write one line of the audit log about ``obj``: every organiser action goes here."""
     entry = AuditLog(
         actor_id=actor.id if actor else None,
         action=action,

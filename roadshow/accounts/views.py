@@ -8,6 +8,7 @@ from werkzeug.wrappers import Response
 from roadshow.accounts.forms import LoginForm
 from roadshow.accounts.services import authenticate
 from roadshow.extensions import db, limiter
+from roadshow.web import local_target
 
 bp = Blueprint("accounts", __name__)
 
@@ -25,10 +26,7 @@ def login() -> str | Response:
         if user is not None:
             db.session.commit()
             login_user(user)
-            target = request.args.get("next", "")
-            if not target.startswith("/") or target.startswith("//"):
-                target = url_for("events.index")
-            return redirect(target)
+            return redirect(local_target(request.args.get("next"), "events.index"))
         form.password.errors = [_("E-Mail-Adresse oder Passwort stimmen nicht.")]
     return render_template("accounts/login.html", form=form)
 

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import current_app
-
 from roadshow import __version__
+from roadshow.i18n import DEFAULT_LANGUAGE, LANGUAGE_NAMES
 from roadshow.registrations.forms import COMPANY_SIZES, INDUSTRIES
+from roadshow.settings import settings
 
 TEXT = {"type": "string"}
 NULLABLE_TEXT = {"type": ["string", "null"]}
@@ -140,7 +140,7 @@ def _schemas() -> dict[str, Any]:
                 "privacy_consent": {"const": True},
                 "newsletter_consent": {"type": "boolean", "default": False},
                 "share_with_partners": {"type": "boolean", "default": False},
-                "language": {"enum": ["de", "en"], "default": "de"},
+                "language": {"enum": list(LANGUAGE_NAMES), "default": DEFAULT_LANGUAGE},
                 "ref": {"type": "string", "description": "Slug of the referring partner."},
             },
         },
@@ -194,7 +194,7 @@ def openapi_document() -> dict[str, Any]:
             "description": "Public events and company registrations. Times are ISO 8601 "
             "with offset. Messages follow `?lang=de|en` (German by default).",
         },
-        "servers": [{"url": current_app.config["BASE_URL"].rstrip("/") + "/api/v1"}],
+        "servers": [{"url": settings().base_url.rstrip("/") + "/api/v1"}],
         "paths": {
             "/events": {
                 "get": {

@@ -14,9 +14,8 @@ from flask import url_for
 from flask_babel import gettext as _
 from werkzeug.datastructures import MultiDict
 
-from roadshow.events.services import ListedEvent
+from roadshow.events.services import ListedEvent, registration_closed_reason
 from roadshow.registrations.forms import RegistrationForm
-from roadshow.registrations.services import registration_closed_reason
 from roadshow.urls import external_url
 
 MAX_ATTENDEES_IN_BODY = 100
@@ -66,7 +65,7 @@ def event_json(item: ListedEvent) -> dict[str, Any]:
             for role in event.partner_roles
         ],
         "capacity": event.capacity,
-        "seats_left": 0 if event.status.value == "cancelled" else item.seats_left,
+        "seats_left": item.seats_left,
         "max_attendees_per_registration": event.max_attendees_per_registration,
         "registration_open": registration_closed_reason(event) is None,
         "url": url,

@@ -24,8 +24,8 @@ from roadshow.events.services import ListingFilter, listing, public_event
 from roadshow.extensions import db
 from roadshow.registrations.forms import registration_form
 from roadshow.registrations.notifications import manage_url
-from roadshow.registrations.services import register
-from roadshow.registrations.views import registration_limit
+from roadshow.registrations.services import RegistrationClosed, register
+from roadshow.web import registration_limit
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
@@ -99,10 +99,11 @@ def create_registration(event_id: int) -> Response:
     except NotFound as error:
         db.session.rollback()
         return error_response(404, error.message)
+    except RegistrationClosed as error:
+        db.session.rollback()
+        return error_response(409, error.message, {"event": [error.message]})
     except DomainError as error:
         db.session.rollback()
-        if error.field == "event":
-            return error_response(409, error.message, {"event": [error.message]})
         field = api_field(error.field or "")
         return error_response(
             422, _("Die Angaben sind unvollständig oder fehlerhaft."), {field: [error.message]}

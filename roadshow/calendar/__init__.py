@@ -57,7 +57,7 @@ def listing_feed_url(filters: ListingFilter, choices: FilterChoices) -> str | No
 
 
 def init_app(app: Flask) -> None:
-    from roadshow.calendar import cli, subscription_views, views  # noqa: F401 - routes on views.bp
+    from roadshow.calendar import cli, notifications, subscription_views, views  # noqa: F401
 
     for name, value in DEFAULTS.items():
         app.config.setdefault(name, value)
@@ -67,3 +67,4 @@ def init_app(app: Flask) -> None:
     app.add_template_filter(google_calendar_url, "google_calendar_url")
     app.add_template_global(calendar_feed_url, "calendar_feed_url")
     app.add_template_global(listing_feed_url, "listing_feed_url")
+    notifications.listen_to_events()

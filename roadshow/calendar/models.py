@@ -21,8 +21,9 @@ class SubscriberStatus(enum.Enum):
 class Subscriber(TimestampMixin, Base):
     """Someone who subscribed to a personal calendar feed.
 
-    Nothing is active until the confirmation link is followed. Tokens are stored as
-    SHA-256 hashes; ``filters`` holds the chosen tours, towns, kinds and partners.
+    Nothing is active until the confirmation link is followed. Feed and confirmation
+    tokens are stored as SHA-256 hashes (the manage link is signed, not stored);
+    ``filters`` holds the chosen tours, towns, kinds and partners.
     """
 
     __tablename__ = "subscriber"
@@ -48,7 +49,6 @@ class Subscriber(TimestampMixin, Base):
     feed_token_hash: Mapped[str | None] = mapped_column(sa.String(64), unique=True)
     confirm_token_hash: Mapped[str | None] = mapped_column(sa.String(64), unique=True)
     confirm_expires_at: Mapped[datetime | None]
-    unsubscribe_token_hash: Mapped[str | None] = mapped_column(sa.String(64), unique=True)
     consent_text_version: Mapped[str] = mapped_column(sa.String(40))
     subscribed_at: Mapped[datetime]
     subscribed_ip: Mapped[str | None] = mapped_column(sa.String(45))

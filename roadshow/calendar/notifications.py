@@ -13,6 +13,7 @@ from roadshow.calendar.models import Subscriber, SubscriberStatus
 from roadshow.calendar.services import subscription_links
 from roadshow.database import DBSession
 from roadshow.events.models import Event, EventStatus
+from roadshow.events.signals import event_cancelled, event_changed, event_published
 from roadshow.mail.services import enqueue
 from roadshow.urls import external_url
 
@@ -23,8 +24,9 @@ def notify_subscribers(session: DBSession, event: Event, what: NoticeKind) -> in
     """Queue a notice to every subscriber who asked for mail and whose filter holds
     ``event``; returns how many subscribers that is (a repeat queues nothing new).
 
-    Call it in the transaction that publishes, changes or cancels the event, after the
-    change is made (so the notice shows the new time and SEQUENCE). A notice is queued once
+    It runs in the transaction that publishes, changes or cancels the event, after the
+    change is made (so the notice shows the new time and SEQUENCE): the events domain's
+    signals call it. A notice is queued once
     per subscriber, event, kind and change: calling it twice for the same change sends
     nothing more. Drafts are never announced.
     """
@@ -62,3 +64,22 @@ def notify_subscribers(session: DBSession, event: Event, what: NoticeKind) -> in
         )
         concerned += 1
     return concerned
+
+
+def _published(event: Event, *, session: DBSession) -> int:
+    return notify_subscribers(session, event, "published")
+
+
+def _changed(event: Event, *, session: DBSession, **_details: object) -> int:
+    return notify_subscribers(session, event, "changed")
+
+
+def _cancelled(event: Event, *, session: DBSession) -> int:
+    return notify_subscribers(session, event, "cancelled")
+
+
+def listen_to_events() -> None:
+    """Subscribe to the events domain's news (called once at start-up)."""
+    event_published.connect(_published, weak=False)
+    event_changed.connect(_changed, weak=False)
+    event_cancelled.connect(_cancelled, weak=False)

@@ -1,22 +1,18 @@
 """Feed subscriptions with double opt-in, and finding personal feeds by their secret.
 
-Nothing is active until the link in the confirmation mail is followed. Every secret in a
-link is stored only as its SHA-256: a leaked database dump opens no feed and no
-subscription. The same answer is given whether an address was known or not; what differs
+Nothing is active until the link in the confirmation mail is followed. The secrets of the
+feed and the confirmation links are stored only as their SHA-256, and the manage link is
+signed with the secret key (``roadshow.tokens``): a leaked database dump opens no feed and
+no subscription. The same answer is given whether an address was known or not; what differs
 is only the mail that its owner receives.
 """
 
 from __future__ import annotations
 
-import base64
-import hashlib
-import hmac
-import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -25,8 +21,12 @@ from roadshow.calendar.filters import FeedFilter
 from roadshow.calendar.models import Subscriber, SubscriberStatus
 from roadshow.database import DBSession, utcnow
 from roadshow.errors import DomainError, NotFound
+from roadshow.mail.addresses import normalize_email
 from roadshow.mail.services import enqueue
+from roadshow.tokens import hash_token, new_token, sign_id, signed_id
 from roadshow.urls import external_url
+
+MANAGE_LINK = "subscriber-manage"
 
 CONFIRM_HOURS = 48
 
@@ -35,30 +35,14 @@ class LinkExpired(DomainError):
     """The confirmation link is older than its validity; subscribing again sends a new one."""
 
 
-def new_token() -> str:
-    """A random secret for a link: 256 bits, URL-safe."""
-    return secrets.token_urlsafe(32)
-
-
-def token_hash(token: str) -> str:
-    return hashlib.sha256(token.encode("utf-8")).hexdigest()
-
-
-def normalize_email(email: str) -> str:
-    return email.strip().lower()
-
-
 def manage_token(subscriber: Subscriber) -> str:
     """The secret of the subscriber's manage and unsubscribe link.
 
-    Derived from the secret key and the subscriber's id rather than random, so that every
-    notice can carry the same link (a one-click unsubscribe in an old mail keeps working)
-    and a repeated subscribe can send it again, while the database keeps only its hash.
+    Signed rather than random, so that every notice can carry the same link (a one-click
+    unsubscribe in an old mail keeps working) and a repeated subscribe can send it again;
+    nothing of it is stored. A new secret key ends every such link.
     """
-    key = str(current_app.config["SECRET_KEY"]).encode("utf-8")
-    message = f"roadshow-subscriber-manage:{subscriber.id}".encode()
-    digest = hmac.new(key, message, hashlib.sha256).digest()
-    return base64.urlsafe_b64encode(digest).rstrip(b"=").decode("ascii")
+    return sign_id(MANAGE_LINK, subscriber.id)
 
 
 @dataclass(frozen=True)
@@ -70,9 +54,6 @@ class SubscriptionLinks:
 
 def subscription_links(subscriber: Subscriber, feed_token: str | None = None) -> SubscriptionLinks:
     token = manage_token(subscriber)
-    # A changed secret key changes the token: the stored hash follows (old links then end).
-    if subscriber.unsubscribe_token_hash != token_hash(token):
-        subscriber.unsubscribe_token_hash = token_hash(token)
     return SubscriptionLinks(
         feed_url=external_url("calendar.subscriber_feed", token=feed_token) if feed_token else None,
         manage_url=external_url("calendar.manage", token=token),
@@ -110,7 +91,8 @@ def request_subscription(
             template="calendar/subscription_exists",
             language=language,
             recipient=subscriber.email,
-            idempotency_key=f"subscription-exists:{subscriber.id}:{now.isoformat()}",
+            # Once a day at most: anyone may type the address, its owner is not flooded.
+            idempotency_key=f"subscription-exists:{subscriber.id}:{now.date().isoformat()}",
             context={"links": links},
         )
         session.flush()
@@ -124,7 +106,7 @@ def request_subscription(
     subscriber.subscribed_at = now
     subscriber.subscribed_ip = ip
     token = new_token()
-    subscriber.confirm_token_hash = token_hash(token)
+    subscriber.confirm_token_hash = hash_token(token)
     subscriber.confirm_expires_at = now + timedelta(hours=CONFIRM_HOURS)
     session.flush()
     enqueue(
@@ -180,7 +162,7 @@ def pending_subscriber(
     """The subscription a confirmation link belongs to; ``NotFound`` or ``LinkExpired``."""
     subscriber = session.scalar(
         select(Subscriber).where(
-            Subscriber.confirm_token_hash == token_hash(token),
+            Subscriber.confirm_token_hash == hash_token(token),
             Subscriber.status == SubscriberStatus.PENDING,
         )
     )
@@ -208,7 +190,7 @@ def confirm_subscription(
     subscriber.confirm_token_hash = None
     subscriber.confirm_expires_at = None
     feed_token = new_token()
-    subscriber.feed_token_hash = token_hash(feed_token)
+    subscriber.feed_token_hash = hash_token(feed_token)
     links = subscription_links(subscriber, feed_token)
     session.flush()
     _queue_feed_address(session, subscriber, links, rotated=False)
@@ -231,7 +213,7 @@ def _queue_feed_address(
 def _active_subscriber(session: DBSession, column: Any, token: str, missing: str) -> Subscriber:
     subscriber = session.scalar(
         select(Subscriber).where(
-            column == token_hash(token), Subscriber.status == SubscriberStatus.ACTIVE
+            column == hash_token(token), Subscriber.status == SubscriberStatus.ACTIVE
         )
     )
     if subscriber is None:
@@ -240,12 +222,12 @@ def _active_subscriber(session: DBSession, column: Any, token: str, missing: str
 
 
 def active_subscriber_by_manage_token(session: DBSession, token: str) -> Subscriber:
-    return _active_subscriber(
-        session,
-        Subscriber.unsubscribe_token_hash,
-        token,
-        _("Dieses Abonnement gibt es nicht (mehr)."),
-    )
+    """The active subscription a manage link names; ``NotFound`` once it is cancelled."""
+    subscriber_id = signed_id(MANAGE_LINK, token)
+    subscriber = session.get(Subscriber, subscriber_id) if subscriber_id is not None else None
+    if subscriber is None or subscriber.status is not SubscriberStatus.ACTIVE:
+        raise NotFound(_("Dieses Abonnement gibt es nicht (mehr)."))
+    return subscriber
 
 
 def active_subscriber_by_feed_token(session: DBSession, token: str) -> Subscriber:
@@ -266,7 +248,7 @@ def change_subscription(
 def rotate_feed_token(session: DBSession, subscriber: Subscriber) -> SubscriptionLinks:
     """A new secret feed URL; the old one answers 404 from now on. Mailed, too."""
     feed_token = new_token()
-    subscriber.feed_token_hash = token_hash(feed_token)
+    subscriber.feed_token_hash = hash_token(feed_token)
     links = subscription_links(subscriber, feed_token)
     session.flush()
     _queue_feed_address(session, subscriber, links, rotated=True)
@@ -290,7 +272,6 @@ def cancel_subscription(
     subscriber.cancelled_at = now or utcnow()
     subscriber.notify_by_email = False
     subscriber.feed_token_hash = None
-    subscriber.unsubscribe_token_hash = None
     subscriber.confirm_token_hash = None
     subscriber.confirm_expires_at = None
     session.flush()

@@ -28,6 +28,7 @@ from roadshow.calendar.models import Subscriber
 from roadshow.calendar.views import bp
 from roadshow.errors import DomainError, NotFound
 from roadshow.extensions import csrf, db, limiter
+from roadshow.i18n import supported_language
 
 
 def _subscribe_limit() -> str:
@@ -57,7 +58,7 @@ def subscribe() -> str | Response:
             services.request_subscription(
                 db.session,
                 email=form.email.data or "",
-                language=str(get_locale() or "de"),
+                language=supported_language(str(get_locale())),
                 feed_filter=feed_filter,
                 notify_by_email=bool(form.notify_by_email.data),
                 consent_text_version=CONSENT_TEXT_VERSION,

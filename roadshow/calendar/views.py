@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, abort, current_app, render_template, request
+from flask import Blueprint, abort, render_template, request
 from flask_babel import force_locale
 from flask_babel import gettext as _
 from sqlalchemy import select
@@ -38,7 +38,9 @@ from roadshow.database import utcnow
 from roadshow.errors import NotFound
 from roadshow.events.models import Event, EventStatus
 from roadshow.extensions import db
+from roadshow.i18n import DEFAULT_LANGUAGE, requested_language
 from roadshow.registrations.tokens import find_registration
+from roadshow.settings import settings
 from roadshow.urls import external_url
 
 bp = Blueprint("calendar", __name__)
@@ -64,15 +66,13 @@ def calendar_response(feed: Feed, *, private: bool, filename: str) -> Response:
 
 
 def feed_language() -> str:
-    language = request.args.get("lang", "")
-    if language in current_app.config["LANGUAGES"]:
-        return language
-    return str(current_app.config["BABEL_DEFAULT_LOCALE"])
+    """A feed's language: ``?lang=`` only (calendar apps send no cookies), else German."""
+    return requested_language() or DEFAULT_LANGUAGE
 
 
 def feed_name(label: str, language: str) -> str:
     """``Roadshow: Rosenheim, Webinare`` — the name a calendar app shows for the feed."""
-    organiser = str(current_app.config["ORGANIZER_NAME"])
+    organiser = settings().organizer_name
     with force_locale(language):
         return f"{organiser}: {label or _('alle Veranstaltungen')}"
 

@@ -10,7 +10,6 @@ def init_app(app: Flask) -> None:
 
     app.register_blueprint(views.bp)
 
-    from roadshow.events import cli, manage
+    from roadshow.events import cli
 
     app.cli.add_command(cli.events)
-    app.register_blueprint(manage.bp)

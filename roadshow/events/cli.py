@@ -10,7 +10,13 @@ from flask.cli import with_appcontext
 
 from roadshow.errors import DomainError
 from roadshow.events.models import Event, Venue
-from roadshow.events.services import cancel_event, change_event, publish_event
+from roadshow.events.services import (
+    UNCHANGED,
+    Unchanged,
+    cancel_event,
+    change_event,
+    publish_event,
+)
 from roadshow.extensions import db
 
 
@@ -26,10 +32,10 @@ def _event(event_id: int) -> Event:
     return event
 
 
-def _instant(value: str | None, zone: str) -> datetime | None:
+def _instant(value: str | None, zone: str) -> datetime | Unchanged:
     """ISO 8601; without an offset it is local time in the event's time zone."""
     if value is None:
-        return None
+        return UNCHANGED
     try:
         parsed = datetime.fromisoformat(value)
     except ValueError as error:
@@ -55,11 +61,12 @@ def change(
 ) -> None:
     """Change time, venue or join link of EVENT_ID and send every attendee the update."""
     event = _event(event_id)
-    venue = None
+    venue: Venue | Unchanged = UNCHANGED
     if venue_id is not None:
-        venue = db.session.get(Venue, venue_id)
-        if venue is None:
+        found = db.session.get(Venue, venue_id)
+        if found is None:
             raise click.ClickException(f"No venue with id {venue_id}.")
+        venue = found
     try:
         changes = change_event(
             db.session,
@@ -67,7 +74,7 @@ def change(
             starts_at=_instant(starts_at, event.timezone),
             ends_at=_instant(ends_at, event.timezone),
             venue=venue,
-            join_url=join_url,
+            join_url=UNCHANGED if join_url is None else join_url,
         )
     except DomainError as error:
         raise click.ClickException(error.message) from error

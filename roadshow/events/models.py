@@ -66,6 +66,11 @@ class Venue(TimestampMixin, Base):
     def address(self) -> str:
         return f"{self.street}, {self.postcode} {self.town}"
 
+    @property
+    def one_line(self) -> str:
+        """Name and address on one line, as mail, calendars and change records write it."""
+        return f"{self.name}, {self.address}"
+
 
 class Series(TimestampMixin, Base):
     """Events that repeat, e.g. a weekly webinar; each date is its own ``Event``."""
@@ -98,6 +103,7 @@ class Event(TimestampMixin, Base):
     __table_args__ = (
         sa.CheckConstraint("ends_at > starts_at", name="ends_after_start"),
         sa.CheckConstraint("capacity >= 0", name="capacity_not_negative"),
+        sa.CheckConstraint("seats_taken >= 0", name="seats_taken_not_negative"),
         sa.CheckConstraint("sequence >= 0", name="sequence_not_negative"),
         sa.CheckConstraint("max_attendees_per_registration >= 1", name="max_attendees_positive"),
         sa.Index("ix_event_status_starts_at", "status", "starts_at"),
@@ -124,6 +130,9 @@ class Event(TimestampMixin, Base):
     ends_at: Mapped[datetime]
     timezone: Mapped[str] = mapped_column(sa.String(64), default="Europe/Berlin")
     capacity: Mapped[int]
+    # Seats held by confirmed attendees: recounted from the attendee rows, under the event's
+    # lock, by every change of seats (registrations.services), so pages need no count.
+    seats_taken: Mapped[int] = mapped_column(default=0, server_default="0")
     max_attendees_per_registration: Mapped[int] = mapped_column(default=5)
     registration_opens_at: Mapped[datetime | None]
     registration_closes_at: Mapped[datetime | None]
@@ -157,6 +166,13 @@ class Event(TimestampMixin, Base):
         return self.venue.town if self.venue else None
 
     @property
+    def seats_left(self) -> int:
+        """Free seats; none when full, and none at all once the event is cancelled."""
+        if self.status is EventStatus.CANCELLED:
+            return 0
+        return max(0, self.capacity - self.seats_taken)
+
+    @property
     def is_online(self) -> bool:
         return self.kind is EventKind.WEBINAR and self.venue_id is None
 
@@ -178,4 +194,4 @@ class EventPartner(Base):
     role: Mapped[PartnerRole] = mapped_column(enum_column(PartnerRole), primary_key=True)
 
     event: Mapped[Event] = relationship(back_populates="partner_roles")
-    partner: Mapped[Partner] = relationship(back_populates="event_roles")
+    partner: Mapped[Partner] = relationship()

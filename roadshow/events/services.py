@@ -1,11 +1,17 @@
-"""Reading and changing events."""
+"""Reading and changing events.
+
+Changes that others must hear about (publish, change, cancel) are announced with the
+signals of ``events.signals``; registrations and calendars listen and queue their mail in
+the same transaction. This module knows nothing of them.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+import enum
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Final
 from zoneinfo import ZoneInfo
 
 from dateutil.rrule import rrulestr
@@ -13,22 +19,66 @@ from flask_babel import gettext as _
 from sqlalchemy import ColumnElement, Select, func, select
 from sqlalchemy.orm import selectinload
 
-from roadshow.accounts.models import AuditLog
-from roadshow.calendar.notifications import notify_subscribers
+from roadshow.accounts.services import record
 from roadshow.database import DBSession, utcnow
 from roadshow.errors import DomainError
 from roadshow.events.models import Event, EventKind, EventPartner, EventStatus, Series, Tour, Venue
-from roadshow.events.notifications import (
-    EventChange,
-    notify_event_cancelled,
-    notify_event_changed,
-    place_text,
-)
+from roadshow.events.signals import announce, event_cancelled, event_changed, event_published
+from roadshow.i18n import format_instant
 from roadshow.partners.models import Partner
-from roadshow.registrations.services import seats_taken_subquery
 
 if TYPE_CHECKING:
     from roadshow.accounts.models import User
+
+
+class Unchanged(enum.Enum):
+    """The type of ``UNCHANGED``: "leave this as it is", as opposed to ``None`` (none)."""
+
+    UNCHANGED = "unchanged"
+
+
+UNCHANGED: Final = Unchanged.UNCHANGED
+
+
+@dataclass(frozen=True)
+class EventChange:
+    """One change an attendee must hear about: ``time``, ``venue`` or ``join_url``."""
+
+    field: str
+    old: Any
+    new: Any
+
+    def as_json(self) -> dict[str, Any]:
+        def plain(value: Any) -> Any:
+            if isinstance(value, datetime):
+                return value.isoformat()
+            if isinstance(value, tuple):
+                return [plain(v) for v in value]
+            return value
+
+        return {"field": self.field, "old": plain(self.old), "new": plain(self.new)}
+
+
+def registration_closed_reason(event: Event, now: datetime | None = None) -> str | None:
+    """Why the event takes no registrations now, in words; None while it does."""
+    now = now or utcnow()
+    if event.status is EventStatus.DRAFT:
+        return _("Für diese Veranstaltung ist noch keine Anmeldung möglich.")
+    if event.status is EventStatus.CANCELLED:
+        return _("Diese Veranstaltung wurde abgesagt; Anmeldungen sind nicht mehr möglich.")
+    if event.starts_at <= now:
+        return _("Diese Veranstaltung hat bereits begonnen; eine Anmeldung ist nicht mehr möglich.")
+    if event.registration_opens_at and now < event.registration_opens_at:
+        return _(
+            "Die Anmeldung öffnet am %(when)s.",
+            when=format_instant(event.registration_opens_at, event.timezone, "day"),
+        )
+    if event.registration_closes_at and now >= event.registration_closes_at:
+        return _(
+            "Die Anmeldung ist seit %(when)s geschlossen.",
+            when=format_instant(event.registration_closes_at, event.timezone, "day"),
+        )
+    return None
 
 
 @dataclass(frozen=True)
@@ -59,32 +109,30 @@ class ListingFilter:
 
 @dataclass(frozen=True)
 class ListedEvent:
-    """An event with the seats still free (0 when full; cancelled events count none)."""
+    """An event as the listing shows it, with the seats still free (``Event.seats_left``)."""
 
     event: Event
-    seats_left: int
+
+    @property
+    def seats_left(self) -> int:
+        return self.event.seats_left
 
     @property
     def full(self) -> bool:
         return self.seats_left <= 0
 
 
-def _with_seats(query: Select[Event]) -> Select[Event, int]:
-    """Add the seats taken to an event query: one aggregate join, not a query per event."""
-    taken = seats_taken_subquery()
-    return (
-        query.add_columns(func.coalesce(taken.c.taken, 0))
-        .outerjoin(taken, taken.c.event_id == Event.id)
-        .options(
-            selectinload(Event.venue),
-            selectinload(Event.tour),
-            selectinload(Event.partner_roles).selectinload(EventPartner.partner),
-        )
+def _with_details(query: Select[Event]) -> Select[Event]:
+    """Venues, tours and partners in a fixed number of queries, not one per event."""
+    return query.options(
+        selectinload(Event.venue),
+        selectinload(Event.tour),
+        selectinload(Event.partner_roles).selectinload(EventPartner.partner),
     )
 
 
-def _listed(rows: Iterable[Any]) -> list[ListedEvent]:
-    return [ListedEvent(event, max(0, event.capacity - int(taken))) for event, taken in rows]
+def _listed(events: Iterable[Event]) -> list[ListedEvent]:
+    return [ListedEvent(event) for event in events]
 
 
 def _public() -> ColumnElement[bool]:
@@ -112,25 +160,20 @@ def listing(
             Event.partner_roles.any(EventPartner.partner.has(Partner.slug == filters.partner))
         )
     query = query.order_by(Event.starts_at, Event.id)
-    return _listed(session.execute(_with_seats(query)).all())
-
-
-def upcoming_events(session: DBSession, *, now: datetime | None = None) -> Sequence[Event]:
-    """Published and cancelled events that have not ended, soonest first."""
-    return [item.event for item in listing(session, now=now)]
+    return _listed(session.scalars(_with_details(query)))
 
 
 def public_event(session: DBSession, **lookup: Any) -> ListedEvent | None:
     """One published or cancelled event (by ``slug`` or ``id``) with its free seats."""
     query = select(Event).where(_public()).filter_by(**lookup)
-    row = session.execute(_with_seats(query)).first()
-    return _listed([row])[0] if row else None
+    event = session.scalars(_with_details(query)).first()
+    return ListedEvent(event) if event is not None else None
 
 
 def tour_events(session: DBSession, tour: Tour) -> list[ListedEvent]:
     """Every public event of a tour in date order, past ones included."""
     query = select(Event).where(_public(), Event.tour_id == tour.id)
-    return _listed(session.execute(_with_seats(query.order_by(Event.starts_at, Event.id))).all())
+    return _listed(session.scalars(_with_details(query.order_by(Event.starts_at, Event.id))))
 
 
 @dataclass(frozen=True)
@@ -153,7 +196,11 @@ def filter_choices(session: DBSession, *, now: datetime | None = None) -> Filter
     ).all()
     partners = session.scalars(
         select(Partner)
-        .where(Partner.event_roles.any(EventPartner.event_id.in_(upcoming)))
+        .where(
+            Partner.id.in_(
+                select(EventPartner.partner_id).where(EventPartner.event_id.in_(upcoming))
+            )
+        )
         .order_by(Partner.name)
     ).all()
     tours = session.scalars(
@@ -216,22 +263,28 @@ def change_event(
     session: DBSession,
     event: Event,
     *,
-    starts_at: datetime | None = None,
-    ends_at: datetime | None = None,
-    venue: Venue | None = None,
-    join_url: str | None = None,
+    starts_at: datetime | Unchanged = UNCHANGED,
+    ends_at: datetime | Unchanged = UNCHANGED,
+    venue: Venue | None | Unchanged = UNCHANGED,
+    join_url: str | None | Unchanged = UNCHANGED,
     actor: User | None = None,
 ) -> list[EventChange]:
-    """Move an event in time, to another venue or to another join link, and tell attendees.
+    """Move an event in time, to another venue (``None``: online) or to another join link
+    (``None`` or "": none), and tell attendees.
 
-    ``None`` leaves a value as it is; a new start without a new end keeps the duration.
-    A change raises the event's SEQUENCE, so every confirmed attendee's calendar applies
-    the updated invitation queued here. Returns what changed (nothing: nothing queued).
+    ``UNCHANGED`` (the default) leaves a value as it is; a new start without a new end
+    keeps the duration. Only webinars can take place online: a stop or workshop keeps a
+    venue. A change raises the event's SEQUENCE and is announced (``event_changed``), so
+    every confirmed attendee's calendar applies the updated invitation queued in this
+    transaction. Returns what changed (nothing: nothing queued).
     """
     if event.status is EventStatus.CANCELLED:
         raise DomainError(_("Eine abgesagte Veranstaltung kann nicht mehr geändert werden."))
-    new_starts = starts_at or event.starts_at
-    new_ends = ends_at or (event.ends_at + (new_starts - event.starts_at))
+    new_starts = event.starts_at if isinstance(starts_at, Unchanged) else starts_at
+    if isinstance(ends_at, Unchanged):
+        new_ends = event.ends_at + (new_starts - event.starts_at)
+    else:
+        new_ends = ends_at
     if new_ends <= new_starts:
         raise DomainError(_("Das Ende muss nach dem Beginn liegen."), field="ends_at")
     changes = []
@@ -239,36 +292,46 @@ def change_event(
         changes.append(
             EventChange("time", old=(event.starts_at, event.ends_at), new=(new_starts, new_ends))
         )
-    if venue is not None and venue.id != event.venue_id:
-        changes.append(EventChange("venue", old=place_text(event.venue), new=place_text(venue)))
-    new_join_url = (join_url or "").strip() or None
-    if join_url is not None and new_join_url != event.join_url:
-        changes.append(EventChange("join_url", old=event.join_url, new=new_join_url))
+    if not isinstance(venue, Unchanged):
+        if venue is None and event.venue_id is not None and event.kind is not EventKind.WEBINAR:
+            raise DomainError(
+                _("Nur Webinare finden online statt; bitte wählen Sie einen Ort."),
+                field="venue_id",
+            )
+        if (venue.id if venue is not None else None) != event.venue_id:
+            changes.append(EventChange("venue", old=_one_line(event.venue), new=_one_line(venue)))
+    if not isinstance(join_url, Unchanged):
+        new_join_url = (join_url or "").strip() or None
+        if new_join_url != event.join_url:
+            changes.append(EventChange("join_url", old=event.join_url, new=new_join_url))
     if not changes:
         return []
     event.starts_at, event.ends_at = new_starts, new_ends
-    if venue is not None:
+    if not isinstance(venue, Unchanged):
         event.venue = venue
-    if join_url is not None:
-        event.join_url = new_join_url
+    if not isinstance(join_url, Unchanged):
+        event.join_url = (join_url or "").strip() or None
     _raise_sequence(session, event, "event.changed", actor, [c.as_json() for c in changes])
-    notify_event_changed(session, event, changes)
-    notify_subscribers(session, event, "changed")
+    announce(event_changed, event, session=session, changes=changes)
     return changes
 
 
-def cancel_event(session: DBSession, event: Event, actor: User | None = None) -> int:
-    """Cancel an event: STATUS:CANCELLED, a raised SEQUENCE, and a CANCEL to every attendee.
+def _one_line(venue: Venue | None) -> str | None:
+    return venue.one_line if venue is not None else None
 
-    People on the waiting list are told too. Returns how many messages were queued.
+
+def cancel_event(session: DBSession, event: Event, actor: User | None = None) -> int:
+    """Cancel an event: STATUS:CANCELLED, a raised SEQUENCE, and the news for everyone.
+
+    Receivers of ``event_cancelled`` send attendees a CANCEL (people on the waiting list
+    are told too) and subscribers a notice. Returns how many messages were queued.
     """
     if event.status is EventStatus.CANCELLED:
         raise DomainError(_("Die Veranstaltung ist bereits abgesagt."))
     event.status = EventStatus.CANCELLED
     event.cancelled_at = utcnow()
     _raise_sequence(session, event, "event.cancelled", actor, [])
-    notify_subscribers(session, event, "cancelled")
-    return notify_event_cancelled(session, event)
+    return announce(event_cancelled, event, session=session)
 
 
 def publish_event(session: DBSession, event: Event, actor: User | None = None) -> int:
@@ -278,17 +341,9 @@ def publish_event(session: DBSession, event: Event, actor: User | None = None) -
         raise DomainError(_("Nur Entwürfe können veröffentlicht werden."))
     event.status = EventStatus.PUBLISHED
     event.published_at = event.content_changed_at = utcnow()
-    session.add(
-        AuditLog(
-            actor_id=actor.id if actor is not None else None,
-            action="event.published",
-            object_type="event",
-            object_id=event.id,
-            details={},
-        )
-    )
+    record(session, "event.published", event, actor)
     session.flush()
-    return notify_subscribers(session, event, "published")
+    return announce(event_published, event, session=session)
 
 
 def _raise_sequence(
@@ -300,13 +355,5 @@ def _raise_sequence(
 ) -> None:
     event.sequence += 1
     event.content_changed_at = utcnow()
-    session.add(
-        AuditLog(
-            actor_id=actor.id if actor is not None else None,
-            action=action,
-            object_type="event",
-            object_id=event.id,
-            details={"sequence": event.sequence, "changes": changes},
-        )
-    )
+    record(session, action, event, actor, sequence=event.sequence, changes=changes)
     session.flush()

@@ -17,10 +17,10 @@ from roadshow.events.services import (
     filter_choices,
     listing,
     public_event,
+    registration_closed_reason,
     tour_events,
 )
 from roadshow.extensions import db
-from roadshow.registrations.services import registration_closed_reason
 
 bp = Blueprint("events", __name__)
 
@@ -57,7 +57,7 @@ def osm_url(venue: Venue) -> str:
     if venue.latitude is not None and venue.longitude is not None:
         lat, lon = f"{venue.latitude:.5f}", f"{venue.longitude:.5f}"
         return f"https://www.openstreetmap.org/?mlat={lat}&mlon={lon}#map=17/{lat}/{lon}"
-    query = urlencode({"query": f"{venue.name}, {venue.address}"})
+    query = urlencode({"query": venue.one_line})
     return f"https://www.openstreetmap.org/search?{query}"
 
 

@@ -1,4 +1,4 @@
-"""The outbox, composing emails, delivery."""
+"""The outbox, composing emails, delivery. A leaf: it knows no other domain."""
 
 from __future__ import annotations
 
@@ -6,9 +6,9 @@ from flask import Flask
 
 
 def init_app(app: Flask) -> None:
-    """The ``flask mail`` commands, the organisers' outbox page, delivery after responses."""
-    from roadshow.mail import after_response, cli, views
+    """The ``flask mail`` commands and delivery after responses (the outbox page is in the
+    back office)."""
+    from roadshow.mail import after_response, cli
 
     app.cli.add_command(cli.mail)
-    app.register_blueprint(views.bp)
     after_response.init_app(app)

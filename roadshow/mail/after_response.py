@@ -17,11 +17,7 @@ from flask import Flask, Response, g, has_app_context
 from roadshow.extensions import db
 from roadshow.mail.delivery import deliver_all_due
 from roadshow.mail.models import OutboxMessage
-
-
-def enabled(app: Flask) -> bool:
-    setting = app.config.get("MAIL_DELIVER_AFTER_REQUEST")
-    return app.config["ENV"] == "development" if setting is None else bool(setting)
+from roadshow.settings import settings
 
 
 def _note_new_row(_mapper: Any, _connection: Any, _row: OutboxMessage) -> None:
@@ -35,7 +31,7 @@ def init_app(app: Flask) -> None:
 
     @app.after_request
     def deliver_after_response(response: Response) -> Response:
-        if g.pop("roadshow_outbox_written", False) and enabled(app):
+        if g.pop("roadshow_outbox_written", False) and settings().mail.deliver_after_request:
             response.call_on_close(lambda: deliver_now(app))
         return response
 

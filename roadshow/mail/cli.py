@@ -1,4 +1,7 @@
-"""``flask mail …``: the delivery worker, the reminder run, and a look at the outbox."""
+"""``flask mail …``: the delivery worker and a look at the outbox.
+
+Domains that send mail on a schedule add their own commands to this group (the reminders
+of the registrations domain are ``flask mail reminders``)."""
 
 from __future__ import annotations
 
@@ -8,13 +11,12 @@ from types import FrameType
 
 import click
 from flask.cli import with_appcontext
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from roadshow.extensions import db
 from roadshow.mail.delivery import deliver_all_due, deliver_due
 from roadshow.mail.models import OutboxMessage, OutboxStatus
-from roadshow.mail.reminders import queue_reminders
-from roadshow.mail.services import retry_failed
+from roadshow.mail.services import outbox_counts, retry_failed
 
 
 @click.group()
@@ -60,13 +62,8 @@ def deliver(loop: bool, batch: int | None, interval: float) -> None:
 @with_appcontext
 def status(limit: int) -> None:
     """Count messages by status and list the failed ones with their last error."""
-    counts = dict(
-        db.session.execute(
-            select(OutboxMessage.status, func.count()).group_by(OutboxMessage.status)
-        ).all()
-    )
-    for state in OutboxStatus:
-        click.echo(f"{state.value:8} {counts.get(state, 0)}")
+    for state, count in outbox_counts(db.session).items():
+        click.echo(f"{state.value:8} {count}")
     failed = db.session.scalars(
         select(OutboxMessage)
         .where(OutboxMessage.status == OutboxStatus.FAILED)
@@ -93,17 +90,3 @@ def retry(ids: tuple[int, ...], all_failed: bool) -> None:
     count = retry_failed(db.session, ids=None if all_failed else list(ids))
     db.session.commit()
     click.echo(f"queued again: {count}")
-
-
-@mail.command("reminders")
-@click.option("--hours", type=click.IntRange(min=1, max=168), default=24, show_default=True)
-@with_appcontext
-def reminders(hours: int) -> None:
-    """Queue a reminder for every attendee of an event starting within HOURS.
-
-    Safe to run every few minutes (e.g. from cron): each attendee gets one reminder per
-    event date, however often this runs.
-    """
-    count = queue_reminders(db.session, within_hours=hours)
-    db.session.commit()
-    click.echo(f"reminders queued: {count}")

@@ -14,6 +14,7 @@ from flask import current_app
 from flask_babel import force_locale
 
 from roadshow.config import resource_folder
+from roadshow.settings import settings
 
 
 @dataclass(frozen=True)
@@ -29,7 +30,7 @@ def _environment() -> jinja2.Environment:
     if env is None:
         # Folders in MAIL_TEMPLATE_FOLDERS come first: a chamber adapts a text or its
         # letterhead by placing a template of the same name there.
-        folders = [*app.config.get("MAIL_TEMPLATE_FOLDERS", []), str(resource_folder("emails"))]
+        folders = [*settings().mail.template_folders, str(resource_folder("emails"))]
         env = app.jinja_env.overlay(
             loader=jinja2.FileSystemLoader(folders),
             autoescape=jinja2.select_autoescape(["html"], default_for_string=False),

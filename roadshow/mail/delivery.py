@@ -8,6 +8,7 @@ receiver sees the same Message-ID twice at worst).
 
 from __future__ import annotations
 
+import logging
 import random
 import smtplib
 from collections.abc import Sequence
@@ -22,9 +23,11 @@ from sqlalchemy.sql.elements import ColumnElement
 from roadshow.database import DBSession, utcnow
 from roadshow.mail.message import OutboxMail
 from roadshow.mail.models import OutboxMessage, OutboxStatus
-from roadshow.mail.transport import Transport, open_transport
+from roadshow.mail.transport import Transport, eml_folder, open_transport
+from roadshow.settings import settings
 
 WAITING = (OutboxStatus.QUEUED, OutboxStatus.RETRY)
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -47,7 +50,7 @@ class Failure:
 
 def due_condition(now: datetime) -> ColumnElement[bool]:
     """Rows waiting whose time has come, and rows left ``sending`` by a crashed worker."""
-    stale_before = now - timedelta(seconds=int(current_app.config["MAIL_STALE_SECONDS"]))
+    stale_before = now - timedelta(seconds=settings().mail.stale_seconds)
     return or_(
         and_(OutboxMessage.status.in_(WAITING), OutboxMessage.next_attempt_at <= now),
         and_(OutboxMessage.status == OutboxStatus.SENDING, OutboxMessage.locked_at < stale_before),
@@ -98,9 +101,8 @@ def retry_delay(attempts: int) -> timedelta:
     (an outage) do not all come back in the same second; the delay still never shrinks
     from one attempt to the next.
     """
-    config = current_app.config
-    base = float(config["MAIL_RETRY_BASE_SECONDS"])
-    ceiling = float(config["MAIL_RETRY_MAX_SECONDS"])
+    mail = settings().mail
+    base, ceiling = mail.retry_base_seconds, mail.retry_max_seconds
     delay = min(ceiling, base * 2 ** max(0, attempts - 1))
     return timedelta(seconds=delay / 2 + random.uniform(0, delay / 2))
 
@@ -136,9 +138,9 @@ def deliver_due(
     Messages go over one SMTP connection (or into the ``.eml`` folder). A refused message
     does not stop the others; a lost connection does, and puts the untried rest back.
     """
-    app = current_app._get_current_object()  # type: ignore[attr-defined]
     now = now or utcnow()
-    ids = claim_due(session, batch=batch or int(app.config["MAIL_BATCH_SIZE"]), now=now)
+    mail = settings().mail
+    ids = claim_due(session, batch=batch or mail.batch_size, now=now)
     report = DeliveryReport(claimed=len(ids))
     if not ids:
         return report
@@ -154,9 +156,9 @@ def deliver_due(
                 # (same Message-ID), so its commit need not wait for the disk.
                 session.execute(text("SET LOCAL synchronous_commit TO OFF"))
             try:
-                message = OutboxMail(row, sender=str(app.config["MAIL_DEFAULT_SENDER"]))
+                message = OutboxMail(row, sender=mail.default_sender)
                 if transport is None:
-                    transport = open_transport(app)
+                    transport = open_transport(mail, eml_folder(current_app))
                 transport.send(message)
             except Exception as error:
                 failure = classify(error)
@@ -183,7 +185,7 @@ def _record_failure(
     row: OutboxMessage, failure: Failure, *, now: datetime, report: DeliveryReport
 ) -> None:
     row.locked_at = None
-    gave_up = row.attempts >= int(current_app.config["MAIL_MAX_ATTEMPTS"])
+    gave_up = row.attempts >= settings().mail.max_attempts
     if failure.permanent or gave_up:
         row.status = OutboxStatus.FAILED
         row.last_error = (
@@ -192,13 +194,13 @@ def _record_failure(
             else f"gave up after {row.attempts} attempts: {failure.reason}"
         )
         report.failed += 1
-        current_app.logger.error("mail %s to %s failed: %s", row.id, row.recipient, row.last_error)
+        log.error("mail %s to %s failed: %s", row.id, row.recipient, row.last_error)
         return
     row.status = OutboxStatus.RETRY
     row.last_error = failure.reason
     row.next_attempt_at = now + retry_delay(row.attempts)
     report.retried += 1
-    current_app.logger.warning(
+    log.warning(
         "mail %s to %s: %s; retry at %s", row.id, row.recipient, failure.reason, row.next_attempt_at
     )
 

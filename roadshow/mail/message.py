@@ -31,6 +31,7 @@ from typing import Any, cast
 
 from flask_mail import Message
 
+from roadshow.mail.addresses import display_name
 from roadshow.mail.models import OutboxMessage
 
 # RFC 5322 field names: printable US-ASCII except the colon.
@@ -72,11 +73,6 @@ def check_extra_headers(headers: dict[str, Any]) -> dict[str, str]:
             raise UnsafeHeaderError(f"line break in the value of header {name!r}")
         checked[name] = text
     return checked
-
-
-def display_name(name: str) -> str:
-    """A recipient name on one line: user input never becomes a header break."""
-    return " ".join(name.split())
 
 
 def ascii_address(email: str) -> str:

@@ -2,17 +2,25 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from email.utils import make_msgid
-from typing import Any
-from urllib.parse import urlsplit
+from typing import Any, Literal
 
-from flask import current_app
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 
 from roadshow.database import DBSession, utcnow
 from roadshow.mail.compose import render_email
 from roadshow.mail.message import check_extra_headers
 from roadshow.mail.models import OutboxMessage, OutboxStatus
+from roadshow.settings import settings
+
+
+@dataclass(frozen=True)
+class CalendarPart:
+    """An iCalendar object sent as an invitation (iMIP): the client acts on ``method``."""
+
+    ics: bytes
+    method: Literal["REQUEST", "CANCEL"]
 
 
 def enqueue(
@@ -24,8 +32,7 @@ def enqueue(
     idempotency_key: str,
     recipient_name: str = "",
     context: dict[str, Any] | None = None,
-    ics: bytes | None = None,
-    ics_method: str | None = None,
+    calendar: CalendarPart | None = None,
     headers: dict[str, str] | None = None,
     event_id: int | None = None,
     registration_id: int | None = None,
@@ -36,6 +43,8 @@ def enqueue(
     returns the row already there. The Message-ID is fixed here, so retries keep it.
     ``headers`` (e.g. List-Unsubscribe) are checked now: a line break in a value raises
     ``UnsafeHeaderError`` instead of reaching the wire as an injected header.
+    ``event_id`` and ``registration_id`` only say what the message is about, so that the
+    outbox can be looked at per event; the mail domain never reads those rows.
     """
     safe_headers = check_extra_headers(headers or {})
     existing = session.scalar(
@@ -44,10 +53,9 @@ def enqueue(
     if existing is not None:
         return existing
     rendered = render_email(template, language, **(context or {}))
-    domain = urlsplit(current_app.config["BASE_URL"]).hostname or "roadshow.localhost"
     message = OutboxMessage(
         idempotency_key=idempotency_key,
-        message_id=make_msgid(domain=domain),
+        message_id=make_msgid(domain=settings().mail_domain),
         template=template,
         language=language,
         recipient=recipient,
@@ -55,8 +63,8 @@ def enqueue(
         subject=rendered.subject,
         text_body=rendered.text,
         html_body=rendered.html,
-        ics=ics.decode("utf-8") if ics is not None else None,
-        ics_method=ics_method,
+        ics=calendar.ics.decode("utf-8") if calendar is not None else None,
+        ics_method=calendar.method if calendar is not None else None,
         headers=safe_headers,
         status=OutboxStatus.QUEUED,
         next_attempt_at=utcnow(),
@@ -84,3 +92,13 @@ def retry_failed(session: DBSession, *, ids: list[int] | None = None) -> int:
     )
     session.flush()
     return int(result.rowcount)
+
+
+def outbox_counts(session: DBSession) -> dict[OutboxStatus, int]:
+    """How many messages are in each state (every state present, zero included)."""
+    counts = dict(
+        session.execute(
+            select(OutboxMessage.status, func.count()).group_by(OutboxMessage.status)
+        ).all()
+    )
+    return {state: int(counts.get(state, 0)) for state in OutboxStatus}

@@ -17,6 +17,7 @@ from flask_mail import BadHeaderError, Connection
 
 from roadshow.extensions import mail
 from roadshow.mail.message import OutboxMail
+from roadshow.settings import MailSettings
 
 
 class Transport(Protocol):
@@ -28,17 +29,28 @@ class Transport(Protocol):
 class SmtpTransport(Connection):
     """Flask-Mail's connection, with a socket timeout so that a hung server cannot hang us.
 
-    Built from the configuration at the time of delivery (not at start-up), and it always
-    sends: a worker that only pretended to send would mark messages sent that never left.
+    Built from the mail settings, and it always sends: a worker that only pretended to
+    send would mark messages sent that never left.
     """
 
-    def __init__(self, app: Flask) -> None:
-        config = app.config
-        state = mail.init_mail(config, debug=False, testing=False)
+    def __init__(self, settings: MailSettings) -> None:
+        state = mail.init_mail(
+            {
+                "MAIL_SERVER": settings.server,
+                "MAIL_PORT": settings.port,
+                "MAIL_USE_TLS": settings.use_tls,
+                "MAIL_USE_SSL": settings.use_ssl,
+                "MAIL_USERNAME": settings.username,
+                "MAIL_PASSWORD": settings.password,
+                "MAIL_DEFAULT_SENDER": settings.default_sender,
+            },
+            debug=False,
+            testing=False,
+        )
         state.suppress = False
         # Flask-Mail annotates Mail here, but passes its per-app state (_Mail) itself.
         super().__init__(state)  # type: ignore[arg-type]
-        self.timeout = float(config["MAIL_TIMEOUT"])
+        self.timeout = settings.timeout
         self.host = self.configure_host()
 
     def configure_host(self) -> smtplib.SMTP | smtplib.SMTP_SSL:
@@ -96,8 +108,8 @@ def eml_folder(app: Flask) -> Path:
     return Path(app.instance_path) / "mail"
 
 
-def open_transport(app: Flask) -> Transport:
-    """SMTP when ``MAIL_SERVER`` is set, else the ``.eml`` folder in the instance path."""
-    if app.config.get("MAIL_SERVER"):
-        return SmtpTransport(app)
-    return EmlFolderTransport(eml_folder(app))
+def open_transport(settings: MailSettings, folder: Path) -> Transport:
+    """SMTP when ``MAIL_SERVER`` is set, else ``.eml`` files in ``folder``."""
+    if settings.uses_smtp:
+        return SmtpTransport(settings)
+    return EmlFolderTransport(folder)

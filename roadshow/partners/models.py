@@ -1,16 +1,14 @@
-"""Partners: the companies that present at events."""
+"""Partners: the companies that present at events.
+
+Their roles at events belong to the events domain (``EventPartner``), which sits above
+this one; a partner knows nothing of events."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 import sqlalchemy as sa
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, mapped_column
 
 from roadshow.database import Base, TimestampMixin
-
-if TYPE_CHECKING:
-    from roadshow.events.models import EventPartner
 
 
 class Partner(TimestampMixin, Base):
@@ -22,8 +20,6 @@ class Partner(TimestampMixin, Base):
     industry: Mapped[str] = mapped_column(sa.String(100), default="")
     website: Mapped[str | None] = mapped_column(sa.String(300))
     description: Mapped[str] = mapped_column(sa.Text, default="")
-
-    event_roles: Mapped[list[EventPartner]] = relationship(back_populates="partner")
 
     def __repr__(self) -> str:
         return f"<Partner {self.slug}>"

@@ -30,6 +30,7 @@ from wtforms.validators import (
     Regexp,
 )
 
+from roadshow.i18n import DEFAULT_LANGUAGE, LANGUAGE_NAMES
 from roadshow.registrations.services import AttendeeInput, RegistrationInput
 
 CONTROL_CHARACTERS = re.compile(r"[\x00-\x1f\x7f]")
@@ -56,7 +57,7 @@ INDUSTRIES = [
     ("sonstige", _l("Sonstige Branche")),
 ]
 
-LANGUAGES = [("de", "Deutsch"), ("en", "English")]
+LANGUAGES = list(LANGUAGE_NAMES.items())
 
 REQUIRED = _l("Bitte ausfüllen.")
 CHOOSE = _l("Bitte auswählen.")
@@ -154,7 +155,7 @@ class RegistrationForm(FlaskForm):
     language = SelectField(
         _l("Sprache für E-Mails"),
         choices=select_choices(LANGUAGES),
-        default="de",
+        default=DEFAULT_LANGUAGE,
         validators=[one_of(LANGUAGES)],
         validate_choice=False,
     )
@@ -206,7 +207,7 @@ class RegistrationForm(FlaskForm):
             contact_name=self.contact_name.data or "",
             contact_email=self.contact_email.data or "",
             contact_phone=self.contact_phone.data or "",
-            language=self.language.data or "de",
+            language=self.language.data or DEFAULT_LANGUAGE,
             privacy_consent=bool(self.privacy_consent.data),
             newsletter_consent=bool(self.newsletter_consent.data),
             share_with_partners=bool(self.share_with_partners.data),

@@ -10,6 +10,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from roadshow.database import Base, TimestampMixin, enum_column
+from roadshow.events.models import EventStatus
 
 if TYPE_CHECKING:
     from roadshow.events.models import Event
@@ -38,7 +39,7 @@ class Registration(TimestampMixin, Base):
     __tablename__ = "registration"
     __table_args__ = (
         sa.UniqueConstraint("event_id", "submission_key"),
-        sa.Index("ix_registration_event_id_status_created_at", "event_id", "status", "id"),
+        sa.Index("ix_registration_event_id_status_id", "event_id", "status", "id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -79,6 +80,21 @@ class Registration(TimestampMixin, Base):
     @property
     def seats(self) -> int:
         return len(self.active_attendees)
+
+    @property
+    def join_url(self) -> str | None:
+        """The event's join link as this registration's people may see it: only while the
+        registration is confirmed with seats and the event is published. The one rule for
+        the self-service page, every mail and invitation, and the registration's feed;
+        public pages, public feeds and the API never show it."""
+        event = self.event
+        if (
+            self.status is RegistrationStatus.CONFIRMED
+            and self.seats > 0
+            and event.status is EventStatus.PUBLISHED
+        ):
+            return event.join_url
+        return None
 
 
 class Attendee(TimestampMixin, Base):

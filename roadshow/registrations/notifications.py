@@ -1,20 +1,33 @@
-"""Who hears about a registration change: outbox rows, written in the change's transaction.
+"""Who hears about a change: outbox rows, written in the change's transaction.
 
 The company contact gets one message per change of the registration (confirmed, waitlisted,
 promoted, cancelled); each attendee with a seat gets a calendar invitation (REQUEST) or its
-cancellation (CANCEL). Idempotency keys name the logical message, so a repeated call queues
-nothing twice. Delivery happens after commit, elsewhere.
+cancellation (CANCEL). When the organiser changes or cancels the event (the signals of
+``events.signals``), confirmed attendees get an updated invitation or a CANCEL, people on
+the waiting list the same mail without a calendar part. Idempotency keys name the logical
+message, so a repeated call queues nothing twice. Delivery happens after commit, elsewhere.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Sequence
+from typing import Any, Literal
+
+from sqlalchemy import select
+from sqlalchemy.orm import contains_eager
 
 from roadshow.database import DBSession
 from roadshow.events.models import Event
-from roadshow.mail.invitations import queue_invitation
+from roadshow.events.services import EventChange
+from roadshow.events.signals import event_cancelled, event_changed
 from roadshow.mail.services import enqueue
-from roadshow.registrations.models import Attendee, Registration, RegistrationStatus
+from roadshow.registrations.invitations import queue_invitation
+from roadshow.registrations.models import (
+    Attendee,
+    AttendeeStatus,
+    Registration,
+    RegistrationStatus,
+)
 from roadshow.urls import external_url
 
 
@@ -31,15 +44,13 @@ def _contact_message(
     attendees: list[Attendee] | None = None,
 ) -> None:
     event: Event = registration.event
-    confirmed = registration.status is RegistrationStatus.CONFIRMED
     context: dict[str, Any] = {
         "registration": registration,
         "event": event,
         "attendees": registration.active_attendees if attendees is None else attendees,
         "event_url": external_url("events.detail", slug=event.slug),
         "manage_url": manage_url(token) if token else None,
-        # The join link goes only to companies whose seats are confirmed.
-        "join_url": event.join_url if confirmed else None,
+        "join_url": registration.join_url,
     }
     enqueue(
         session,
@@ -63,7 +74,6 @@ def invite(session: DBSession, attendee: Attendee) -> None:
         method="REQUEST",
         template="registrations/invitation",
         idempotency_key=f"attendee:{attendee.id}:invite:{event.sequence}",
-        context={"join_url": event.join_url},
     )
 
 
@@ -114,3 +124,84 @@ def attendee_added(session: DBSession, attendee: Attendee) -> None:
 def attendee_removed(session: DBSession, attendee: Attendee) -> None:
     if attendee.registration.status is RegistrationStatus.CONFIRMED:
         uninvite(session, attendee)
+
+
+def people_to_notify(session: DBSession, event: Event) -> Sequence[Attendee]:
+    """Active attendees of the event's confirmed and waiting registrations."""
+    return session.scalars(
+        select(Attendee)
+        .join(Attendee.registration)
+        .where(
+            Registration.event_id == event.id,
+            Registration.status.in_([RegistrationStatus.CONFIRMED, RegistrationStatus.WAITLISTED]),
+            Attendee.status == AttendeeStatus.ACTIVE,
+        )
+        .options(
+            contains_eager(Attendee.registration).selectinload(Registration.attendees),
+        )
+        .order_by(Attendee.id)
+    ).all()
+
+
+def event_changed_notices(
+    event: Event, *, session: DBSession, changes: Sequence[EventChange]
+) -> int:
+    """``events/changed`` to everyone registered, with an updated invitation for
+    confirmed attendees; how many messages were queued."""
+    return _tell_everyone(session, event, "events/changed", "REQUEST", {"changes": list(changes)})
+
+
+def event_cancelled_notices(event: Event, *, session: DBSession) -> int:
+    """``events/cancelled`` to everyone registered, with a CANCEL for confirmed attendees."""
+    return _tell_everyone(session, event, "events/cancelled", "CANCEL", {})
+
+
+def _tell_everyone(
+    session: DBSession,
+    event: Event,
+    template: str,
+    method: Literal["REQUEST", "CANCEL"],
+    context: dict[str, Any],
+) -> int:
+    queued = 0
+    for attendee in people_to_notify(session, event):
+        registration = attendee.registration
+        # One message per attendee and version of the event: a repeated call queues nothing.
+        key = f"event-{event.id}:sequence-{event.sequence}:attendee-{attendee.id}:{method.lower()}"
+        if registration.status is RegistrationStatus.CONFIRMED:
+            queue_invitation(
+                session,
+                attendee=attendee,
+                method=method,
+                template=template,
+                idempotency_key=key,
+                context={**context, "invitation": True},
+            )
+        else:
+            enqueue(
+                session,
+                template=template,
+                language=registration.language,
+                recipient=attendee.email,
+                recipient_name=attendee.name,
+                idempotency_key=key + ":waiting-list",
+                context={
+                    **context,
+                    "event": event,
+                    "attendee": attendee,
+                    "registration": registration,
+                    "event_url": external_url("events.detail", slug=event.slug),
+                    "invitation": False,
+                    "join_url": None,
+                },
+                event_id=event.id,
+                registration_id=registration.id,
+            )
+        queued += 1
+    return queued
+
+
+def listen_to_events() -> None:
+    """Subscribe to the events domain's news (called once at start-up)."""
+    event_changed.connect(event_changed_notices, weak=False)
+    event_cancelled.connect(event_cancelled_notices, weak=False)

@@ -6,6 +6,7 @@ as stored now, and promotes from the waiting list when it frees seats.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 
 from flask_babel import gettext as _
@@ -16,6 +17,8 @@ from sqlalchemy.orm import selectinload
 from roadshow.database import DBSession, utcnow
 from roadshow.errors import DomainError, NotFound
 from roadshow.events.models import Event, EventStatus
+from roadshow.events.services import registration_closed_reason
+from roadshow.mail.addresses import normalize_email
 from roadshow.registrations import notifications
 from roadshow.registrations.models import (
     Attendee,
@@ -29,11 +32,39 @@ from roadshow.registrations.services import (
     first_taken_email,
     lock_event,
     new_attendee,
-    normalize_email,
     promote_from_waiting_list,
-    registration_closed_reason,
+    recount_seats,
     seats_taken,
 )
+
+
+@dataclass(frozen=True)
+class AllowedChanges:
+    """What the company may still do on its self-service page (the page shows only that).
+
+    ``change``: give a seat to someone else, remove a person, cancel the whole registration.
+    ``add``: one more person (registration still open, below the maximum per company).
+    """
+
+    change: bool
+    add: bool
+
+
+def allowed_changes(registration: Registration, *, now: datetime | None = None) -> AllowedChanges:
+    """The rules of ``_locked`` and ``add_attendee``, asked without changing anything."""
+    now = now or utcnow()
+    event = registration.event
+    change = (
+        registration.status is not RegistrationStatus.CANCELLED
+        and event.status is EventStatus.PUBLISHED
+        and event.starts_at > now
+    )
+    add = (
+        change
+        and registration_closed_reason(event, now) is None
+        and registration.seats < event.max_attendees_per_registration
+    )
+    return AllowedChanges(change=change, add=add)
 
 
 def _locked(
@@ -111,6 +142,7 @@ def add_attendee(
         )
     attendee = new_attendee(event, data)
     _insert(session, registration, attendee, field="email")
+    recount_seats(session, event)
     notifications.attendee_added(session, attendee)
     return attendee
 
@@ -165,7 +197,7 @@ def remove_attendee(
         return _cancel(session, event, registration, now)
     attendee.status = AttendeeStatus.CANCELLED
     attendee.cancelled_at = now
-    session.flush()
+    recount_seats(session, event)
     notifications.attendee_removed(session, attendee)
     return promote_from_waiting_list(session, event, now=now)
 
@@ -189,6 +221,6 @@ def _cancel(
         attendee.cancelled_at = now
     registration.status = RegistrationStatus.CANCELLED
     registration.cancelled_at = now
-    session.flush()
+    recount_seats(session, event)
     notifications.cancelled(session, registration, attendees, had_seats=had_seats)
     return promote_from_waiting_list(session, event, now=now)

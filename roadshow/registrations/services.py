@@ -8,6 +8,10 @@ transaction only at the first write, it takes the database's write lock at once 
 SELECTs ran outside any transaction, so no stale snapshot is kept). Whoever holds the lock
 counts the seats and inserts before anyone else may count, so two requests racing for the
 last seat cannot both get it.
+
+Every change of seats ends by recounting them (``recount_seats``) into ``Event.seats_taken``
+while it still holds the lock, so pages and the API read the free seats from the event row
+without counting, and the count itself is made in one place.
 """
 
 from __future__ import annotations
@@ -16,16 +20,17 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy import Subquery, func, select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
 from roadshow.database import DBSession, utcnow
 from roadshow.errors import DomainError, NotFound
 from roadshow.events.models import Event, EventStatus
-from roadshow.i18n import format_instant
+from roadshow.events.services import registration_closed_reason
+from roadshow.i18n import DEFAULT_LANGUAGE, supported_language
+from roadshow.mail.addresses import normalize_email
 from roadshow.partners.models import Partner
 from roadshow.registrations import notifications
 from roadshow.registrations.models import (
@@ -34,7 +39,7 @@ from roadshow.registrations.models import (
     Registration,
     RegistrationStatus,
 )
-from roadshow.registrations.tokens import hash_token, new_token
+from roadshow.tokens import hash_token, new_token
 
 
 class RegistrationClosed(DomainError):
@@ -61,7 +66,7 @@ class RegistrationInput:
     postcode: str = ""
     town: str = ""
     contact_phone: str = ""
-    language: str = "de"
+    language: str = DEFAULT_LANGUAGE
     newsletter_consent: bool = False
     share_with_partners: bool = False
     referral_partner_slug: str | None = None
@@ -81,26 +86,9 @@ class RegistrationOutcome:
     repeated: bool = False
 
 
-def normalize_email(email: str) -> str:
-    return email.strip().lower()
-
-
-def seats_taken_subquery() -> Subquery:
-    """Per event, the active attendees of confirmed registrations (waiting ones hold none)."""
-    return (
-        select(Attendee.event_id, func.count(Attendee.id).label("taken"))
-        .join(Registration, Registration.id == Attendee.registration_id)
-        .where(
-            Registration.status == RegistrationStatus.CONFIRMED,
-            Attendee.status == AttendeeStatus.ACTIVE,
-        )
-        .group_by(Attendee.event_id)
-        .subquery("seats_taken")
-    )
-
-
 def seats_taken(session: DBSession, event_id: int) -> int:
-    """Seats held at one event, counted from the rows."""
+    """Seats held at one event, counted from the rows: the active attendees of confirmed
+    registrations (waiting ones hold none). The one definition of a taken seat."""
     return (
         session.scalar(
             select(func.count(Attendee.id))
@@ -115,33 +103,13 @@ def seats_taken(session: DBSession, event_id: int) -> int:
     )
 
 
-def registration_closed_reason(event: Event, now: datetime | None = None) -> str | None:
-    """Why the event takes no registrations now, in words; None while it does."""
-    now = now or utcnow()
-    if event.status is EventStatus.DRAFT:
-        return _("Für diese Veranstaltung ist noch keine Anmeldung möglich.")
-    if event.status is EventStatus.CANCELLED:
-        return _("Diese Veranstaltung wurde abgesagt; Anmeldungen sind nicht mehr möglich.")
-    if event.starts_at <= now:
-        return _("Diese Veranstaltung hat bereits begonnen; eine Anmeldung ist nicht mehr möglich.")
-    if event.registration_opens_at and now < event.registration_opens_at:
-        return _(
-            "Die Anmeldung öffnet am %(when)s.",
-            when=format_instant(event.registration_opens_at, event.timezone, "day"),
-        )
-    if event.registration_closes_at and now >= event.registration_closes_at:
-        return _(
-            "Die Anmeldung ist seit %(when)s geschlossen.",
-            when=format_instant(event.registration_closes_at, event.timezone, "day"),
-        )
-    return None
-
-
-def _counts_seats_before_lock() -> bool:
-    """Test-only switch for the control run of the race test: count seats *before* taking
-    the lock, the naive way, to show that the race test can see an overbooking."""
-    config = current_app.config
-    return bool(config.get("TESTING") and config.get("TESTING_COUNT_SEATS_BEFORE_LOCK"))
+def recount_seats(session: DBSession, event: Event) -> int:
+    """Store the seats taken (counted from the rows) on the event; call it under the lock
+    at the end of every change of seats. Returns the count."""
+    session.flush()
+    event.seats_taken = seats_taken(session, event.id)
+    session.flush()
+    return event.seats_taken
 
 
 def lock_event(session: DBSession, event_id: int) -> Event:
@@ -220,7 +188,6 @@ def register(
         raise DomainError(
             _("Bitte stimmen Sie der Verarbeitung Ihrer Daten zu."), field="privacy_consent"
         )
-    early_count = seats_taken(session, event_id) if _counts_seats_before_lock() else None
     event = lock_event(session, event_id)
 
     if data.submission_key:
@@ -237,8 +204,7 @@ def register(
             data.attendees[taken_index].email, field=f"attendees-{taken_index}-email"
         )
 
-    taken = early_count if early_count is not None else seats_taken(session, event.id)
-    fits = len(data.attendees) <= event.capacity - taken
+    fits = len(data.attendees) <= event.capacity - seats_taken(session, event.id)
     token = new_token()
     registration = Registration(
         event=event,
@@ -253,7 +219,7 @@ def register(
         contact_name=data.contact_name.strip(),
         contact_email=data.contact_email.strip(),
         contact_phone=data.contact_phone.strip(),
-        language=data.language if data.language in ("de", "en") else "de",
+        language=supported_language(data.language),
         privacy_consent_at=now,
         newsletter_consent=data.newsletter_consent,
         share_with_partners=data.share_with_partners,
@@ -271,6 +237,8 @@ def register(
             session.flush()
     except IntegrityError:
         return _after_lost_race(session, event.id, data)
+    if fits:
+        recount_seats(session, event)
     notifications.registered(session, registration, token)
     return RegistrationOutcome(registration, token=token)
 
@@ -349,7 +317,8 @@ def promote_from_waiting_list(
             promoted.append(registration)
         if free <= 0:
             break
-    session.flush()
+    if promoted:
+        recount_seats(session, event)
     for registration in promoted:
         notifications.promoted(session, registration)
     return promoted

@@ -5,7 +5,6 @@ from __future__ import annotations
 from flask import (
     Blueprint,
     abort,
-    current_app,
     flash,
     make_response,
     redirect,
@@ -19,11 +18,9 @@ from flask_wtf import FlaskForm
 from werkzeug.exceptions import TooManyRequests
 from werkzeug.wrappers import Response
 
-from roadshow.database import utcnow
 from roadshow.errors import DomainError, NotFound
-from roadshow.events.models import EventKind, EventStatus
-from roadshow.events.services import ListedEvent, public_event
-from roadshow.extensions import db, limiter
+from roadshow.events.services import ListedEvent, public_event, registration_closed_reason
+from roadshow.extensions import db
 from roadshow.registrations import selfservice
 from roadshow.registrations.forms import (
     COMPANY_SIZES,
@@ -34,24 +31,14 @@ from roadshow.registrations.forms import (
     label_of,
     registration_form,
 )
-from roadshow.registrations.models import Registration, RegistrationStatus
+from roadshow.registrations.models import Registration
 from roadshow.registrations.notifications import manage_url
+from roadshow.registrations.services import RegistrationClosed
 from roadshow.registrations.services import register as register_company
-from roadshow.registrations.services import registration_closed_reason
 from roadshow.registrations.tokens import find_registration
+from roadshow.web import private, registration_limit
 
 bp = Blueprint("registrations", __name__)
-
-
-def registration_rate_limit() -> str:
-    return str(current_app.config["REGISTRATION_RATE_LIMIT"])
-
-
-# One allowance per client address for every registration POST (form, self-service, API),
-# so that switching between them does not multiply it.
-registration_limit = limiter.shared_limit(
-    registration_rate_limit, scope="registration", methods=["POST"]
-)
 
 
 @bp.errorhandler(TooManyRequests)
@@ -67,14 +54,6 @@ def company_size_label(value: str) -> str:
 @bp.app_template_global()
 def industry_label(value: str) -> str:
     return label_of(INDUSTRIES, value)
-
-
-def _private(response: Response) -> Response:
-    """Pages reached through a secret link: never cached, never sent on as a Referer."""
-    response.headers["Cache-Control"] = "no-store"
-    response.headers["Referrer-Policy"] = "no-referrer"
-    response.headers["X-Robots-Tag"] = "noindex"
-    return response
 
 
 def attach_error(form: FlaskForm, error: DomainError, rows: list[int] | None = None) -> bool:
@@ -120,11 +99,12 @@ def register(slug: str) -> str | Response | tuple[str, int]:
                 db.session, event.id, form.to_input(request.args.get("ref") or None)
             )
             db.session.commit()
+        except RegistrationClosed as error:
+            db.session.rollback()
+            closed_reason = error.message
         except DomainError as error:
             db.session.rollback()
-            if error.field == "event":
-                closed_reason = error.message
-            elif not attach_error(form, error, rows):
+            if not attach_error(form, error, rows):
                 page_error = error.message
         else:
             if outcome.repeated:
@@ -166,7 +146,7 @@ def thanks(token: str) -> Response:
         token=token,
         manage_link=manage_url(token),
     )
-    return _private(make_response(page))
+    return private(make_response(page))
 
 
 def _render_manage(
@@ -186,7 +166,6 @@ def _render_manage(
             replace_forms[attendee.id] = AttendeeChangeForm(
                 prefix=f"replace-{attendee.id}", formdata=None
             )
-    confirmed = registration.status is RegistrationStatus.CONFIRMED
     page = render_template(
         "registrations/manage.html",
         registration=registration,
@@ -195,13 +174,11 @@ def _render_manage(
         add_form=add_form or AttendeeChangeForm(prefix="add", formdata=None),
         replace_forms=replace_forms,
         cancel_form=cancel_form or CancelRegistrationForm(formdata=None),
-        can_add=registration_closed_reason(event) is None,
-        can_change=event.status is EventStatus.PUBLISHED and event.starts_at > utcnow(),
-        # The join link is for confirmed attendees only, never for public pages.
-        join_url=event.join_url if confirmed and event.kind is EventKind.WEBINAR else None,
+        changes=selfservice.allowed_changes(registration),
+        join_url=registration.join_url,
         page_error=page_error,
     )
-    return _private(make_response(page, status))
+    return private(make_response(page, status))
 
 
 @bp.get("/registrations/<token>")
@@ -212,7 +189,7 @@ def manage(token: str) -> Response:
 def _done(token: str, message: str) -> Response:
     db.session.commit()
     flash(message, "success")
-    return _private(redirect(url_for("registrations.manage", token=token), 303))
+    return private(redirect(url_for("registrations.manage", token=token), 303))
 
 
 def _refused(

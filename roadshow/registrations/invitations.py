@@ -4,13 +4,12 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from flask import current_app
-
 from roadshow.calendar.ics import invitation
 from roadshow.database import DBSession, utcnow
 from roadshow.mail.models import OutboxMessage
-from roadshow.mail.services import enqueue
+from roadshow.mail.services import CalendarPart, enqueue
 from roadshow.registrations.models import Attendee
+from roadshow.settings import settings
 from roadshow.urls import external_url
 
 
@@ -25,23 +24,25 @@ def queue_invitation(
 ) -> OutboxMessage:
     """Queue ``template`` to ``attendee`` with the event's invitation attached.
 
-    A REQUEST carries the event's current SEQUENCE (and, for webinars, the join link, which
-    only attendees ever see); a CANCEL removes the entry from the attendee's calendar.
+    A REQUEST carries the event's current SEQUENCE (and the join link, where the
+    registration may see it); a CANCEL removes the entry from the attendee's calendar.
+    The mail's ``join_url`` is the same as the invitation's.
     """
     registration = attendee.registration
     event = registration.event
-    config = current_app.config
+    site = settings()
     event_url = external_url("events.detail", slug=event.slug)
+    join_url = registration.join_url if method == "REQUEST" else None
     ics = invitation(
         event,
         method=method,
         attendee_email=attendee.email,
         attendee_name=attendee.name,
-        organizer_email=config["ORGANIZER_EMAIL"],
-        organizer_name=config["ORGANIZER_NAME"],
+        organizer_email=site.organizer_email,
+        organizer_name=site.organizer_name,
         event_url=event_url,
         dtstamp=utcnow(),
-        join_url=event.join_url,
+        join_url=join_url,
     )
     return enqueue(
         session,
@@ -55,10 +56,10 @@ def queue_invitation(
             "attendee": attendee,
             "registration": registration,
             "event_url": event_url,
+            "join_url": join_url,
             **(context or {}),
         },
-        ics=ics,
-        ics_method=method,
+        calendar=CalendarPart(ics, method),
         event_id=event.id,
         registration_id=registration.id,
     )

@@ -31,7 +31,7 @@ def queue_reminders(
     """Queue ``events/reminder`` for attendees of events starting within ``within_hours``.
 
     Only active attendees of confirmed registrations of published events are reminded;
-    webinar attendees get their join link. Returns how many reminders were queued.
+    they get the join link (``Registration.join_url``). Returns how many were queued.
     """
     now = now or utcnow()
     attendees = session.scalars(
@@ -46,9 +46,11 @@ def queue_reminders(
             Attendee.status == AttendeeStatus.ACTIVE,
         )
         .options(
+            contains_eager(Attendee.registration).contains_eager(Registration.event),
+            contains_eager(Attendee.registration).selectinload(Registration.attendees),
             contains_eager(Attendee.registration)
             .contains_eager(Registration.event)
-            .selectinload(Event.venue)
+            .selectinload(Event.venue),
         )
         .order_by(Event.starts_at, Attendee.id)
     ).all()
@@ -78,7 +80,7 @@ def queue_reminders(
                 "attendee": attendee,
                 "registration": registration,
                 "event_url": external_url("events.detail", slug=event.slug),
-                "join_url": event.join_url,
+                "join_url": registration.join_url,
             },
             event_id=event.id,
             registration_id=registration.id,
