@@ -31,6 +31,7 @@ from roadshow.events.models import (
 from roadshow.events.services import create_series_events
 from roadshow.extensions import db
 from roadshow.partners.models import Partner
+from roadshow.settings import settings
 
 M = TypeVar("M")
 ZONE = ZoneInfo("Europe/Berlin")
@@ -270,7 +271,7 @@ def demo_cli() -> None:
 @with_appcontext
 def seed_command() -> None:
     """Seed the demo tour (safe to run again)."""
-    if current_app.config["ENV"] == "production" and not current_app.debug:
+    if settings().env == "production" and not current_app.debug:
         raise click.ClickException(
             "Refusing to seed demo data into a production database "
             "(set ROADSHOW_ENV=development for a local trial)."

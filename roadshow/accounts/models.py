@@ -39,7 +39,6 @@ class User(UserMixin, TimestampMixin, Base):
     partner_id: Mapped[int | None] = mapped_column(
         sa.ForeignKey("partner.id", ondelete="CASCADE"), index=True
     )
-    api_token_hash: Mapped[str | None] = mapped_column(sa.String(64), unique=True)
     active: Mapped[bool] = mapped_column(default=True)
     last_login_at: Mapped[datetime | None]
 

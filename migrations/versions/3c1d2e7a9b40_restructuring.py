@@ -1,4 +1,4 @@
-"""Seats taken kept on the event; signed manage links; an index named for its columns
+"""Seats taken kept on the event; signed manage links; unused API token column dropped; index renamed
 
 - ``event.seats_taken``: the seats held by confirmed attendees, filled from the rows here
   and recounted by every change of seats from now on.
@@ -6,6 +6,8 @@
   (itsdangerous) instead of stored. Links sent before keep working only if they were made
   with the same key; they were derived from it before, too, and the new form differs, so
   old manage links end (the subscription, the feed and its address stay).
+- ``user.api_token_hash`` goes: nothing used it (organiser API tokens get a table of
+  their own when the organiser API arrives).
 - ``ix_registration_event_id_status_created_at`` covered ``(event_id, status, id)``; it is
   now called ``ix_registration_event_id_status_id``.
 
@@ -45,6 +47,9 @@ def upgrade():
     with op.batch_alter_table("subscriber", schema=None) as batch_op:
         batch_op.drop_constraint("uq_subscriber_unsubscribe_token_hash", type_="unique")
         batch_op.drop_column("unsubscribe_token_hash")
+    with op.batch_alter_table("user", schema=None) as batch_op:
+        batch_op.drop_constraint("uq_user_api_token_hash", type_="unique")
+        batch_op.drop_column("api_token_hash")
     with op.batch_alter_table("registration", schema=None) as batch_op:
         batch_op.drop_index("ix_registration_event_id_status_created_at")
         batch_op.create_index(
@@ -53,6 +58,9 @@ def upgrade():
 
 
 def downgrade():
+    with op.batch_alter_table("user", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("api_token_hash", sa.String(length=64), nullable=True))
+        batch_op.create_unique_constraint("uq_user_api_token_hash", ["api_token_hash"])
     with op.batch_alter_table("registration", schema=None) as batch_op:
         batch_op.drop_index("ix_registration_event_id_status_id")
         batch_op.create_index(
