@@ -154,14 +154,23 @@ def manage(token: str) -> str | Response | tuple[str, int]:
     )
 
 
-@bp.post("/subscriptions/<token>/rotate")
-def rotate(token: str) -> str | tuple[str, int]:
+def _button_pressed(token: str) -> Subscriber | tuple[str, int]:
+    """The subscription behind a button of the manage page, or the page saying there is
+    none (also for a POST without a valid CSRF token: it changes nothing)."""
     try:
         subscriber = services.active_subscriber_by_manage_token(db.session, token)
     except NotFound as error:
         return _not_found(error.message)
     if not ButtonForm().validate_on_submit():
         return _not_found()
+    return subscriber
+
+
+@bp.post("/subscriptions/<token>/rotate")
+def rotate(token: str) -> str | tuple[str, int]:
+    subscriber = _button_pressed(token)
+    if not isinstance(subscriber, Subscriber):
+        return subscriber
     links = services.rotate_feed_token(db.session, subscriber)
     db.session.commit()
     return _feed_address_page(subscriber, links, rotated=True)
@@ -169,12 +178,9 @@ def rotate(token: str) -> str | tuple[str, int]:
 
 @bp.post("/subscriptions/<token>/cancel")
 def cancel(token: str) -> str | tuple[str, int]:
-    try:
-        subscriber = services.active_subscriber_by_manage_token(db.session, token)
-    except NotFound as error:
-        return _not_found(error.message)
-    if not ButtonForm().validate_on_submit():
-        return _not_found()
+    subscriber = _button_pressed(token)
+    if not isinstance(subscriber, Subscriber):
+        return subscriber
     services.cancel_subscription(db.session, subscriber)
     db.session.commit()
     return render_template("calendar/cancelled.html")

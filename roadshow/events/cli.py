@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
 import click
 from flask.cli import with_appcontext
 
+from roadshow.database import DBSession
 from roadshow.errors import DomainError
 from roadshow.events.models import Event, Venue
 from roadshow.events.services import (
@@ -95,11 +97,7 @@ def change(
 def cancel(event_id: int) -> None:
     """Cancel EVENT_ID; attendees receive a cancellation that removes it from calendars."""
     event = _event(event_id)
-    try:
-        count = cancel_event(db.session, event)
-    except DomainError as error:
-        raise click.ClickException(error.message) from error
-    db.session.commit()
+    count = _committed(cancel_event, event)
     click.echo(f"Cancelled {event.title}; {count} messages queued.")
 
 
@@ -109,9 +107,15 @@ def cancel(event_id: int) -> None:
 def publish(event_id: int) -> None:
     """Publish the draft EVENT_ID; subscribers whose filter matches are told by mail."""
     event = _event(event_id)
+    count = _committed(publish_event, event)
+    click.echo(f"Published {event.title}; {count} subscriber notices queued.")
+
+
+def _committed(service: Callable[[DBSession, Event], int], event: Event) -> int:
+    """Run ``service`` on the event and commit; a refusal becomes the command's error."""
     try:
-        count = publish_event(db.session, event)
+        count = service(db.session, event)
     except DomainError as error:
         raise click.ClickException(error.message) from error
     db.session.commit()
-    click.echo(f"Published {event.title}; {count} subscriber notices queued.")
+    return count
