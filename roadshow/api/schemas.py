@@ -66,7 +66,7 @@ def event_json(item: ListedEvent) -> dict[str, Any]:
             for role in event.partner_roles
         ],
         "capacity": event.capacity,
-        "seats_left": 0 if event.status.value == "cancelled" else item.seats_left,
+        "seats_left": 0 if event.is_cancelled else item.seats_left,
         "max_attendees_per_registration": event.max_attendees_per_registration,
         "registration_open": registration_closed_reason(event) is None,
         "url": url,
