@@ -24,6 +24,7 @@ from roadshow.events.models import (
 )
 from roadshow.extensions import db
 from roadshow.partners.models import Partner
+from tests.fixtures_pages import PASSWORD
 
 _numbers = itertools.count(1)
 
@@ -103,7 +104,7 @@ def make_event(app: Any, make_venue: Callable[..., Venue]) -> Callable[..., Even
 
 @pytest.fixture
 def make_user(app: Any) -> Callable[..., User]:
-    def make(password: str = "correct horse battery", **values: Any) -> User:
+    def make(password: str = PASSWORD, **values: Any) -> User:
         n = next(_numbers)
         values = {
             "email": f"user{n}@roadshow.example",

@@ -18,10 +18,12 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
 import pytest
 from flask import Flask
+from flask.testing import FlaskClient
 from sqlalchemy import select
 
 from roadshow.database import utcnow
@@ -95,6 +97,29 @@ def link_in(text: str, path_part: str) -> str:
         if path_part in url:
             return url
     raise AssertionError(f"no link with {path_part!r} in:\n{text}")
+
+
+EMAIL = "anna.huber@baeckerei-huber.example"
+
+
+def path_of(url: str) -> str:
+    parts = urlsplit(url)
+    return parts.path + (f"?{parts.query}" if parts.query else "")
+
+
+def subscribe(
+    submit_form: Callable[..., Any], email: str = EMAIL, url: str = "/subscribe", **choices: Any
+) -> Any:
+    return submit_form(url, {"email": email, "consent": "y", **choices})
+
+
+def confirm(client: FlaskClient, submit_form: Callable[..., Any], email: str = EMAIL) -> str:
+    """Follow the link of the newest confirmation mail and press the button; the page."""
+    mail = last_mail(email, "calendar/confirm_subscription")
+    confirm_path = path_of(link_in(mail.text_body, "/subscribe/confirm/"))
+    response = submit_form(confirm_path, {})
+    assert response.status_code == 200, response.status_code
+    return response.get_data(as_text=True)
 
 
 @dataclass

@@ -7,7 +7,9 @@ any test that opens an SMTP connection anywhere else.
 
 ``calendar_parsers(ics)`` runs three iCalendar parsers that are not ours on one calendar:
 libical (C, through Debian's ``gir1.2-ical-3.0`` in the system Python) with its iTIP
-``restriction_check``, ``vobject`` with validation, and the strict ``ical`` package.
+``restriction_check``, ``vobject`` with validation, and the strict ``ical`` package;
+``agree`` asserts that they read the same, and ``CalendarApp`` applies messages in order
+as a calendar does.
 """
 
 from __future__ import annotations
@@ -33,6 +35,8 @@ from flask import Flask
 
 from roadshow.events.models import Event
 from roadshow.extensions import db
+from roadshow.mail.models import OutboxMessage
+from roadshow.mail.services import enqueue
 from roadshow.registrations.models import (
     Attendee,
     AttendeeStatus,
@@ -223,6 +227,27 @@ def make_registration(app: Flask) -> Callable[..., Registration]:
     return make
 
 
+# --- queued messages ------------------------------------------------------------------
+
+
+def queue_plain(count: int, event: Event, prefix: str = "m") -> list[OutboxMessage]:
+    """Queue ``count`` reminders to m0@firma.example, m1@… (no calendar part), and commit."""
+    rows = [
+        enqueue(
+            db.session,
+            template="events/reminder",
+            language="de",
+            recipient=f"{prefix}{n}@firma.example",
+            recipient_name=f"Person {n}",
+            idempotency_key=f"{prefix}-{n}",
+            context={"event": event, "attendee": {"name": f"Person {n}"}, "event_url": "x"},
+        )
+        for n in range(count)
+    ]
+    db.session.commit()
+    return rows
+
+
 # --- reading what arrived -------------------------------------------------------------
 
 
@@ -389,3 +414,56 @@ def calendar_parsers(ics: bytes) -> dict[str, dict[str, Any]]:
         "vobject": parse_with_vobject(ics),
         "ical": parse_with_ical(ics),
     }
+
+
+# --- what the parsers agree on; a calendar that applies the messages ------------------
+
+
+def agree(parsed: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    """The three parsers read the same method and event; that reading."""
+    readings = {
+        name: (result["method"], result["events"][0] | {"status": result["events"][0]["status"]})
+        for name, result in parsed.items()
+    }
+    assert len({repr(r) for r in readings.values()}) == 1, readings
+    method, event = readings["libical"]
+    assert len(parsed["libical"]["events"]) == 1
+    return {"method": method, **event}
+
+
+class CalendarApp:
+    """A calendar that applies iTIP messages as RFC 5546 says: by UID, newest SEQUENCE wins.
+
+    Equal SEQUENCEs are ordered by DTSTAMP; a CANCEL as new as the entry still applies.
+    A CANCEL with STATUS:CANCELLED marks the entry cancelled; one without it (an uninvited
+    attendee) removes the entry.
+    """
+
+    def __init__(self) -> None:
+        self.entries: dict[str, dict[str, Any]] = {}
+        self.applied: list[tuple[str, int]] = []
+
+    def apply(self, ics: bytes) -> None:
+        import vobject
+
+        calendar = vobject.readOne(ics.decode(), validate=True)
+        method = calendar.method.value
+        vevent = calendar.vevent
+        uid = vevent.uid.value
+        version = (int(vevent.sequence.value), vevent.dtstamp.value)
+        known = self.entries.get(uid)
+        if known is not None and (
+            version < known["version"] or (version == known["version"] and method != "CANCEL")
+        ):
+            return  # an older message arriving late changes nothing
+        self.applied.append((method, version[0]))
+        status = getattr(vevent, "status", None)
+        if method == "CANCEL" and status is None:
+            self.entries.pop(uid, None)
+            return
+        self.entries[uid] = {
+            "version": version,
+            "start": vevent.dtstart.value.astimezone(UTC),
+            "end": vevent.dtend.value.astimezone(UTC),
+            "status": "CANCELLED" if method == "CANCEL" else status.value,
+        }

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 import pytest
 import sqlalchemy as sa
@@ -15,10 +14,11 @@ from sqlalchemy import select
 from roadshow import create_app
 from roadshow.accounts.models import Role, User
 from roadshow.config import ConfigurationError
-from roadshow.demo import ORGANISER_EMAIL, ORGANISER_PASSWORD, seed, tour_year
+from roadshow.demo import ORGANISER_EMAIL, ORGANISER_PASSWORD
 from roadshow.events.models import Event, EventKind, EventStatus
 from roadshow.registrations.models import Attendee, Registration, RegistrationStatus
 from roadshow.registrations.services import recount_seats
+from tests.fixtures_pages import seed_demo_ahead
 
 
 def test_production_refuses_the_builtin_secret_key(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
@@ -122,33 +122,8 @@ GERMAN_WEEKDAYS = ("Mo.", "Di.", "Mi.", "Do.", "Fr.", "Sa.", "So.")
 ENGLISH_WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 
 
-def seed_demo_ahead(session) -> date:
-    """Seed the demo tour for today, so that it lies ahead whenever the suite runs (a fixed
-    day would let its events pass); returns the day of its Weilheim stop, 6 April."""
-    today = datetime.now(ZoneInfo("Europe/Berlin")).date()
-    seed(session, today=today)
-    session.commit()
-    return date(tour_year(today), 4, 6)
-
-
 def german_day(day: date) -> str:
     return f"{GERMAN_WEEKDAYS[day.weekday()]}, {day.day}. Apr. {day.year}"
-
-
-GERMAN_WEEKDAY_NAMES = (
-    "Montag",
-    "Dienstag",
-    "Mittwoch",
-    "Donnerstag",
-    "Freitag",
-    "Samstag",
-    "Sonntag",
-)
-
-
-def german_day_written_out(day: date) -> str:
-    """An April day as the event page and mail write it: "Dienstag, 6. April 2027"."""
-    return f"{GERMAN_WEEKDAY_NAMES[day.weekday()]}, {day.day}. April {day.year}"
 
 
 def english_day(day: date) -> str:

@@ -10,7 +10,6 @@ can have given the answer.
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
-from typing import Any
 
 import pytest
 import vobject
@@ -22,7 +21,7 @@ from roadshow.mail.delivery import deliver_due
 from roadshow.registrations.invitations import queue_invitation
 from roadshow.registrations.services import AttendeeInput
 from tests.fixtures_feeds import berlin, next_year, year_ahead_where
-from tests.fixtures_mail import calendar_parsers, calendar_parts
+from tests.fixtures_mail import CalendarApp, agree, calendar_parsers, calendar_parts
 
 SUMMER = berlin(next_year(), 7, 6, 18)  # 16:00 UTC
 WINTER_YEAR = year_ahead_where(12, 7, weekday=1)  # a Tuesday
@@ -53,18 +52,6 @@ def delivered_calendars(sink, address: str) -> list[bytes]:
         assert inline.get_param("method") == method
         calendars.append(ics)
     return calendars
-
-
-def agree(parsed: dict[str, dict[str, Any]]) -> dict[str, Any]:
-    """The three parsers read the same method and event; that reading."""
-    readings = {
-        name: (result["method"], result["events"][0] | {"status": result["events"][0]["status"]})
-        for name, result in parsed.items()
-    }
-    assert len({repr(r) for r in readings.values()}) == 1, readings
-    method, event = readings["libical"]
-    assert len(parsed["libical"]["events"]) == 1
-    return {"method": method, **event}
 
 
 @pytest.mark.parametrize(
@@ -124,42 +111,6 @@ def test_the_invitation_names_organizer_and_exactly_one_attendee(
     assert abs(vevent.dtstamp.value - sent) < timedelta(minutes=1)
     assert "VTIMEZONE" in ics.decode() and "RRULE:FREQ=YEARLY" in ics.decode()
     assert "RDATE" not in ics.decode()  # the form ical.js reads an hour off
-
-
-class CalendarApp:
-    """A calendar that applies iTIP messages as RFC 5546 says: by UID, newest SEQUENCE wins.
-
-    Equal SEQUENCEs are ordered by DTSTAMP; a CANCEL as new as the entry still applies.
-    A CANCEL with STATUS:CANCELLED marks the entry cancelled; one without it (an uninvited
-    attendee) removes the entry.
-    """
-
-    def __init__(self) -> None:
-        self.entries: dict[str, dict[str, Any]] = {}
-        self.applied: list[tuple[str, int]] = []
-
-    def apply(self, ics: bytes) -> None:
-        calendar = vobject.readOne(ics.decode(), validate=True)
-        method = calendar.method.value
-        vevent = calendar.vevent
-        uid = vevent.uid.value
-        version = (int(vevent.sequence.value), vevent.dtstamp.value)
-        known = self.entries.get(uid)
-        if known is not None and (
-            version < known["version"] or (version == known["version"] and method != "CANCEL")
-        ):
-            return  # an older message arriving late changes nothing
-        self.applied.append((method, version[0]))
-        status = getattr(vevent, "status", None)
-        if method == "CANCEL" and status is None:
-            self.entries.pop(uid, None)
-            return
-        self.entries[uid] = {
-            "version": version,
-            "start": vevent.dtstart.value.astimezone(UTC),
-            "end": vevent.dtend.value.astimezone(UTC),
-            "status": "CANCELLED" if method == "CANCEL" else status.value,
-        }
 
 
 def test_register_move_cancel_reaches_every_attendee_and_the_calendar_ends_cancelled(

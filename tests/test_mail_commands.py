@@ -156,7 +156,7 @@ def test_the_worker_loop_delivers_and_stops_on_sigterm(app, tmp_path, database_u
     import os
     import signal
 
-    from tests.test_mail_faults import queue_plain
+    from tests.fixtures_mail import queue_plain
 
     queue_plain(3, make_event())
     instance = tmp_path / "worker-instance"

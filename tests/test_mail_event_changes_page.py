@@ -13,7 +13,7 @@ from roadshow.extensions import db
 from roadshow.mail.delivery import deliver_due
 from roadshow.mail.models import OutboxMessage
 from tests.fixtures_mail import calendar_parts
-from tests.test_mail_outbox_page import PASSWORD, log_in
+from tests.fixtures_pages import PASSWORD, log_in
 
 SUMMER = datetime(2027, 7, 6, 16, 0, tzinfo=UTC)  # 18:00–21:00 in Berlin
 

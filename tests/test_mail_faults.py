@@ -13,25 +13,8 @@ from roadshow.database import utcnow
 from roadshow.extensions import db
 from roadshow.mail.delivery import deliver_all_due, deliver_due, retry_delay
 from roadshow.mail.models import OutboxMessage, OutboxStatus
-from roadshow.mail.services import enqueue
+from tests.fixtures_mail import queue_plain
 from tests.fixtures_settings import configure
-
-
-def queue_plain(count: int, event, prefix: str = "m") -> list[OutboxMessage]:
-    rows = [
-        enqueue(
-            db.session,
-            template="events/reminder",
-            language="de",
-            recipient=f"{prefix}{n}@firma.example",
-            recipient_name=f"Person {n}",
-            idempotency_key=f"{prefix}-{n}",
-            context={"event": event, "attendee": {"name": f"Person {n}"}, "event_url": "x"},
-        )
-        for n in range(count)
-    ]
-    db.session.commit()
-    return rows
 
 
 def statuses() -> Counter[OutboxStatus]:

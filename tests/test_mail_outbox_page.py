@@ -10,14 +10,8 @@ from roadshow.accounts.models import Role
 from roadshow.extensions import db
 from roadshow.mail.delivery import deliver_due
 from roadshow.mail.models import OutboxStatus
-from tests.test_mail_faults import queue_plain
-
-PASSWORD = "correct horse battery"
-
-
-def log_in(submit_form, user) -> None:
-    response = submit_form("/login", {"email": user.email, "password": PASSWORD})
-    assert response.status_code == 302
+from tests.fixtures_mail import queue_plain
+from tests.fixtures_pages import PASSWORD, log_in
 
 
 def test_the_outbox_page_needs_an_organiser(app, client, submit_form, make_user, make_partner):

@@ -6,7 +6,7 @@ import re
 from datetime import UTC, datetime, timedelta
 
 from roadshow.events.models import EventKind, EventStatus, PartnerRole
-from tests.test_foundation import german_day_written_out, seed_demo_ahead
+from tests.fixtures_pages import german_day_written_out, seed_demo_ahead
 
 NOW = datetime.now(UTC).replace(microsecond=0)
 

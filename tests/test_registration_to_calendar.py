@@ -18,9 +18,8 @@ from roadshow.mail.delivery import deliver_all_due
 from roadshow.registrations.models import Registration, RegistrationStatus
 from tests.conftest import csrf_token_from
 from tests.fixtures_feeds import berlin, next_year
-from tests.fixtures_mail import calendar_parsers, calendar_parts
+from tests.fixtures_mail import CalendarApp, agree, calendar_parsers, calendar_parts
 from tests.fixtures_registrations import form_fields
-from tests.test_invitations import CalendarApp, agree
 
 # Registration needs an event ahead: 18:00 CEST on 6 July of next year.
 SUMMER = berlin(next_year(), 7, 6, 18)

@@ -7,6 +7,7 @@ from sqlalchemy import func, select
 
 from roadshow.errors import DomainError
 from roadshow.events.models import EventKind
+from roadshow.mail.delivery import deliver_due
 from roadshow.mail.models import OutboxMessage, OutboxStatus
 from roadshow.registrations.models import Registration
 from roadshow.registrations.selfservice import (
@@ -180,3 +181,37 @@ def test_user_text_is_escaped_in_html_mail(db, make_event, register_company):
     confirmation = outbox(template="registrations/confirmed")[0]
     assert "<script>" not in confirmation.html_body and "&lt;script&gt;" in confirmation.html_body
     assert "<b>Ada</b>" not in confirmation.html_body
+
+
+def test_every_registration_mail_has_the_shared_layout(db, smtp_sink, make_event, register_company):
+    event = make_event(capacity=1)
+    first = register_company(event, "Ada", contact_email="first@firma.example")
+    register_company(event, "Grace", contact_email="second@firm.example", language="en")
+    cancel_registration(db.session, first.registration)  # Grace moves up
+    db.session.commit()
+    deliver_due(db.session)
+
+    templates = {m.message_id: (m.template, m.language) for m in outbox()}
+    html = {
+        templates[r.message_id]: r.message.get_body(("html",)).get_content()
+        for r in smtp_sink.messages
+    }
+    assert {template for template, _ in html} == {
+        "registrations/confirmed",
+        "registrations/waitlisted",
+        "registrations/promoted",
+        "registrations/cancelled",
+        "registrations/invitation",
+        "registrations/invitation_cancelled",
+    }
+    footer = {
+        "de": "Diese Nachricht wurde automatisch versandt.",
+        "en": "This message was sent automatically.",
+    }
+    for (template, language), body in html.items():
+        assert body.lstrip().startswith("<!doctype html>"), template
+        assert f'<html lang="{language}">' in body, template
+        assert '<div style="max-width:600px;margin:0 auto;padding:24px;background:#ffffff">' in (
+            body
+        ), template
+        assert footer[language] in body, template

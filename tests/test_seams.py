@@ -19,10 +19,8 @@ from roadshow.events.services import change_event, publish_event
 from roadshow.extensions import db
 from roadshow.mail.delivery import deliver_all_due
 from roadshow.registrations.models import RegistrationStatus
-from tests.fixtures_feeds import berlin
-from tests.test_subscriptions import confirm, path_of, subscribe
+from tests.fixtures_feeds import EMAIL, berlin, confirm, path_of, subscribe
 
-EMAIL = "anna.huber@baeckerei-huber.example"
 ICS = "text/calendar; charset=utf-8"
 ADVERTS = ("Alpentel", "Digital vor Ort", "Webinar", "Workshop", "Newsletter")
 

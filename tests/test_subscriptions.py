@@ -5,7 +5,6 @@ from __future__ import annotations
 import re
 import threading
 from datetime import UTC, datetime, timedelta
-from urllib.parse import urlsplit
 
 import icalendar
 import pytest
@@ -15,27 +14,7 @@ from roadshow.calendar.forms import CONSENT_TEXT_VERSION
 from roadshow.calendar.models import Subscriber, SubscriberStatus
 from roadshow.events.services import cancel_event
 from roadshow.mail.models import OutboxMessage
-from tests.fixtures_feeds import last_mail, link_in
-
-EMAIL = "anna.huber@baeckerei-huber.example"
-
-
-def path_of(url: str) -> str:
-    parts = urlsplit(url)
-    return parts.path + (f"?{parts.query}" if parts.query else "")
-
-
-def subscribe(submit_form, email: str = EMAIL, url: str = "/subscribe", **choices):
-    return submit_form(url, {"email": email, "consent": "y", **choices})
-
-
-def confirm(client, submit_form, email: str = EMAIL) -> str:
-    """Follow the link of the newest confirmation mail and press the button; the page."""
-    mail = last_mail(email, "calendar/confirm_subscription")
-    confirm_path = path_of(link_in(mail.text_body, "/subscribe/confirm/"))
-    response = submit_form(confirm_path, {})
-    assert response.status_code == 200, response.status_code
-    return response.get_data(as_text=True)
+from tests.fixtures_feeds import EMAIL, confirm, last_mail, link_in, path_of, subscribe
 
 
 def feed_url_in(page: str) -> str:

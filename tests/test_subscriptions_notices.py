@@ -11,8 +11,7 @@ from roadshow.calendar.notifications import notify_subscribers
 from roadshow.events.models import EventKind, EventStatus
 from roadshow.events.services import cancel_event, change_event, publish_event
 from roadshow.mail.models import OutboxMessage
-from tests.fixtures_feeds import last_mail, link_in, retitle_event
-from tests.test_subscriptions import confirm, path_of, subscribe
+from tests.fixtures_feeds import confirm, last_mail, link_in, path_of, retitle_event, subscribe
 
 
 def notices(db) -> list[OutboxMessage]:

@@ -9,6 +9,7 @@ from wtforms.validators import DataRequired, Email, Length
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from roadshow.calendar.filters import FeedFilter, FilterChoices
+from roadshow.events.models import EventKind
 
 # The consent text a subscriber agrees to. Change the text, change the version: the
 # version is stored with every subscription as the proof of what was agreed to.
@@ -31,9 +32,7 @@ class CheckboxesField(SelectMultipleField):
 
 def kind_labels() -> dict[str, str]:
     """Plural names of the kinds, in the current language."""
-    from flask_babel import gettext as _
-
-    return {"stop": _("Tourstopps"), "webinar": _("Webinare"), "workshop": _("Workshops")}
+    return {kind.value: str(kind.plural_label) for kind in EventKind}
 
 
 class FilterForm(FlaskForm):

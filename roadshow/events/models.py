@@ -9,6 +9,8 @@ from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
+from flask_babel import lazy_gettext as _l
+from flask_babel.speaklater import LazyString
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from roadshow.database import Base, TimestampMixin, enum_column
@@ -22,6 +24,16 @@ class EventKind(enum.Enum):
     WEBINAR = "webinar"
     WORKSHOP = "workshop"
 
+    @property
+    def label(self) -> LazyString:
+        """The kind's name in the current language, e.g. "Tourstopp"."""
+        return _KIND_LABELS[self][0]
+
+    @property
+    def plural_label(self) -> LazyString:
+        """The plural, e.g. "Tourstopps" (feed filters, subscription names)."""
+        return _KIND_LABELS[self][1]
+
 
 class EventStatus(enum.Enum):
     DRAFT = "draft"
@@ -34,6 +46,23 @@ class PartnerRole(enum.Enum):
     SPEAKER = "speaker"
     EXHIBITOR = "exhibitor"
     SPONSOR = "sponsor"
+
+    @property
+    def label(self) -> LazyString:
+        return _ROLE_LABELS[self]
+
+
+_KIND_LABELS = {
+    EventKind.STOP: (_l("Tourstopp"), _l("Tourstopps")),
+    EventKind.WEBINAR: (_l("Webinar"), _l("Webinare")),
+    EventKind.WORKSHOP: (_l("Workshop"), _l("Workshops")),
+}
+_ROLE_LABELS = {
+    PartnerRole.HOST: _l("Gastgeber"),
+    PartnerRole.SPEAKER: _l("Vortrag"),
+    PartnerRole.EXHIBITOR: _l("Aussteller"),
+    PartnerRole.SPONSOR: _l("Sponsor"),
+}
 
 
 def new_calendar_uid() -> str:
@@ -175,6 +204,10 @@ class Event(TimestampMixin, Base):
     @property
     def is_online(self) -> bool:
         return self.kind is EventKind.WEBINAR and self.venue_id is None
+
+    @property
+    def is_cancelled(self) -> bool:
+        return self.status is EventStatus.CANCELLED
 
     def __repr__(self) -> str:
         return f"<Event {self.id} {self.kind.value} {self.title!r} {self.starts_at:%Y-%m-%d}>"

@@ -7,6 +7,8 @@ from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
+from flask_babel import lazy_gettext as _l
+from flask_babel.speaklater import LazyString
 from sqlalchemy.orm import Mapped, mapped_column
 
 from roadshow.database import Base, TimestampMixin, enum_column, utcnow
@@ -18,6 +20,19 @@ class OutboxStatus(enum.Enum):
     SENT = "sent"
     RETRY = "retry"
     FAILED = "failed"
+
+    @property
+    def label(self) -> LazyString:
+        return _STATUS_LABELS[self]
+
+
+_STATUS_LABELS = {
+    OutboxStatus.QUEUED: _l("eingereiht"),
+    OutboxStatus.SENDING: _l("wird gesendet"),
+    OutboxStatus.SENT: _l("gesendet"),
+    OutboxStatus.RETRY: _l("neuer Versuch geplant"),
+    OutboxStatus.FAILED: _l("fehlgeschlagen"),
+}
 
 
 class OutboxMessage(TimestampMixin, Base):

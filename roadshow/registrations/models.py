@@ -7,6 +7,8 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
+from flask_babel import lazy_gettext as _l
+from flask_babel.speaklater import LazyString
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from roadshow.database import Base, TimestampMixin, enum_column
@@ -21,6 +23,18 @@ class RegistrationStatus(enum.Enum):
     CONFIRMED = "confirmed"
     WAITLISTED = "waitlisted"
     CANCELLED = "cancelled"
+
+    @property
+    def label(self) -> LazyString:
+        """The status in a sentence, e.g. "Status: auf der Warteliste"."""
+        return _STATUS_LABELS[self]
+
+
+_STATUS_LABELS = {
+    RegistrationStatus.CONFIRMED: _l("bestätigt"),
+    RegistrationStatus.WAITLISTED: _l("auf der Warteliste"),
+    RegistrationStatus.CANCELLED: _l("storniert"),
+}
 
 
 class AttendeeStatus(enum.Enum):
@@ -95,6 +109,18 @@ class Registration(TimestampMixin, Base):
         ):
             return event.join_url
         return None
+
+    @property
+    def is_confirmed(self) -> bool:
+        return self.status is RegistrationStatus.CONFIRMED
+
+    @property
+    def is_waitlisted(self) -> bool:
+        return self.status is RegistrationStatus.WAITLISTED
+
+    @property
+    def is_cancelled(self) -> bool:
+        return self.status is RegistrationStatus.CANCELLED
 
 
 class Attendee(TimestampMixin, Base):
