@@ -75,6 +75,36 @@ def test_moving_an_event_on_the_page_sends_the_update(
     assert "SEQUENCE:1" in ics and "DTSTART;TZID=Europe/Berlin:20270706T190000" in ics
 
 
+def test_a_stop_cannot_move_online_and_says_so_next_to_the_venue(
+    app, client, submit_form, make_user, event_with_attendee
+):
+    event = event_with_attendee
+    log_in(submit_form, make_user(role=Role.ORGANISER))
+    url = f"/organiser/events/{event.id}/edit"
+    refused = submit_form(
+        url, {"starts_at": "2027-07-06T19:00", "ends_at": "2027-07-06T22:00", "venue_id": "0"}
+    )
+    text = refused.get_data(as_text=True)
+    venue_field = text[text.index('for="venue_id"') : text.index('for="join_url"')]
+    assert "Nur Webinare finden online statt; bitte wählen Sie einen Ort." in venue_field
+    assert 'value="2027-07-06T19:00"' in text  # what was typed stays
+    db.session.expire_all()
+    assert (event.starts_at, event.venue_id is not None, event.sequence) == (SUMMER, True, 0)
+    assert db.session.scalar(select(func.count()).select_from(OutboxMessage)) == 0
+
+
+def test_a_webinar_can_move_online_and_unchanged_is_not_online(db, make_event, make_venue):
+    from roadshow.events.models import EventKind
+    from roadshow.events.services import change_event
+
+    webinar = make_event(kind=EventKind.WEBINAR, venue=make_venue(), starts_at=SUMMER)
+    assert change_event(db.session, webinar, join_url="https://meet.example/x")
+    assert webinar.venue is not None  # the venue was left as it is
+    [moved] = change_event(db.session, webinar, venue=None)
+    assert (moved.field, moved.new, webinar.venue_id) == ("venue", None, None)
+    db.session.commit()
+
+
 def test_cancelling_needs_a_confirmation_and_then_tells_everyone(
     app, client, submit_form, make_user, smtp_sink, event_with_attendee
 ):
