@@ -12,18 +12,17 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
-from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
 from flask import current_app
 from flask_babel import force_locale
 from flask_babel import gettext as _
 from icalendar import vText
-from werkzeug.routing import MapAdapter
 
 from roadshow.calendar.cache import LRUCache
 from roadshow.calendar.ics import event_component, new_calendar, vtimezone_ical
 from roadshow.events.models import Event, Venue
+from roadshow.urls import url_adapter
 
 REFRESH_INTERVAL = timedelta(hours=6)
 
@@ -161,12 +160,12 @@ def render_feed(
 
     parts = [header[: -len(b"END:VCALENDAR\r\n")]]
     parts += [vtimezone_ical(tzid, year) for tzid, year in zones]
-    urls: _EventUrls | None = None
+    urls = url_adapter(base_url)
     for entry, entry_key_ in zip(entries, keys, strict=True):
         vevent = _VEVENT_CACHE.get((base_url, entry_key_))
         if vevent is None:
-            urls = urls or _EventUrls(base_url)
-            vevent = _vevent(entry, urls(entry.event.slug), prefix=entry_key_[-1])
+            event_url = urls.build("events.detail", {"slug": entry.event.slug}, force_external=True)
+            vevent = _vevent(entry, event_url, prefix=entry_key_[-1])
             _VEVENT_CACHE.put((base_url, entry_key_), vevent, cost=len(vevent))
         parts.append(vevent)
     parts.append(b"END:VCALENDAR\r\n")
@@ -191,19 +190,6 @@ def _vevent(entry: FeedEntry, event_url: str, *, prefix: str) -> bytes:
     if entry.waitlisted and not entry.cancelled:
         component["STATUS"] = vText("TENTATIVE")
     return bytes(component.to_ical())
-
-
-class _EventUrls:
-    """Absolute event page URLs from one bound URL map (binding per event costs time)."""
-
-    def __init__(self, base_url: str) -> None:
-        base = urlsplit(base_url)
-        self.adapter: MapAdapter = current_app.url_map.bind(
-            base.netloc, script_name=base.path or "/", url_scheme=base.scheme or "https"
-        )
-
-    def __call__(self, slug: str) -> str:
-        return self.adapter.build("events.detail", {"slug": slug}, force_external=True)
 
 
 def clear_caches() -> None:
