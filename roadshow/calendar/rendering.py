@@ -8,18 +8,19 @@ values were read. Each worker process keeps its own caches and needs nobody else
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable, Sequence
+import threading
+from collections.abc import Callable, Hashable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, Generic, TypeVar
 from zoneinfo import ZoneInfo
 
+from cachetools import LRUCache
 from flask import current_app
 from flask_babel import force_locale
 from flask_babel import gettext as _
 from icalendar import vText
 
-from roadshow.calendar.cache import LRUCache
 from roadshow.calendar.ics import event_component, new_calendar, vtimezone_ical
 from roadshow.events.models import Event, Venue
 from roadshow.urls import url_adapter
@@ -166,13 +167,12 @@ def render_feed(
         if vevent is None:
             event_url = urls.build("events.detail", {"slug": entry.event.slug}, force_external=True)
             vevent = _vevent(entry, event_url, prefix=entry_key_[-1])
-            _VEVENT_CACHE.put((base_url, entry_key_), vevent, cost=len(vevent))
+            _VEVENT_CACHE.put((base_url, entry_key_), vevent)
         parts.append(vevent)
     parts.append(b"END:VCALENDAR\r\n")
     body = b"".join(parts)
     cached = (body, hashlib.sha256(body).hexdigest()[:40])
-    # The key's tuples weigh about as much again as the bytes.
-    _FEED_CACHE.put(key, cached, cost=2 * len(body))
+    _FEED_CACHE.put(key, cached)
     return cached
 
 
@@ -192,12 +192,48 @@ def _vevent(entry: FeedEntry, event_url: str, *, prefix: str) -> bytes:
     return bytes(component.to_ical())
 
 
+K = TypeVar("K", bound=Hashable)
+V = TypeVar("V")
+
+
+class SharedLRUCache(Generic[K, V]):
+    """A ``cachetools.LRUCache`` that threads may share: cachetools does not lock, and
+    even a lookup reorders the entries. Rendering happens outside the lock."""
+
+    def __init__(self, maxsize: int, getsizeof: Callable[[V], int]) -> None:
+        self._cache: LRUCache[K, V] = LRUCache(maxsize=maxsize, getsizeof=getsizeof)
+        self._lock = threading.Lock()
+
+    def get(self, key: K) -> V | None:
+        # Not LRUCache.get, which looks the key up twice: a feed's key holds every entry.
+        with self._lock:
+            try:
+                return self._cache[key]
+            except KeyError:
+                return None
+
+    def put(self, key: K, value: V) -> None:
+        if self._cache.getsizeof(value) > self._cache.maxsize:
+            return  # would push out everything else and still not fit
+        with self._lock:
+            self._cache[key] = value
+
+    def clear(self) -> None:
+        with self._lock:
+            self._cache.clear()
+
+
 def clear_caches() -> None:
     """Forget every rendered event and feed (for tests and benchmarks)."""
     _VEVENT_CACHE.clear()
     _FEED_CACHE.clear()
 
 
-# Rendered VEVENTs (about 700 bytes each) and whole feeds.
-_VEVENT_CACHE: LRUCache[bytes] = LRUCache(budget=32 * 1024 * 1024)
-_FEED_CACHE: LRUCache[tuple[bytes, str]] = LRUCache(budget=128 * 1024 * 1024)
+# Rendered VEVENTs (about 700 bytes each), and whole feeds: their keys weigh about as much
+# again as the bytes.
+_VEVENT_CACHE: SharedLRUCache[tuple[str, EntryKey], bytes] = SharedLRUCache(
+    maxsize=32 * 1024 * 1024, getsizeof=len
+)
+_FEED_CACHE: SharedLRUCache[Any, tuple[bytes, str]] = SharedLRUCache(
+    maxsize=128 * 1024 * 1024, getsizeof=lambda rendered: 2 * len(rendered[0])
+)
