@@ -13,7 +13,7 @@ import pytest
 
 from roadshow.calendar.feeds import select_feed_events, select_feed_rows
 from roadshow.calendar.filters import FeedFilter
-from roadshow.calendar.ics import event_component
+from roadshow.calendar.ics import event_component, zone_years
 from roadshow.calendar.values import CalendarEvent, CalendarVenue
 from roadshow.database import utcnow
 from roadshow.events.models import EventKind
@@ -159,3 +159,21 @@ def test_every_field_of_the_value_shows_in_the_vevent():
     for field, other in OTHER_VENUE.items():
         venue = VALUE.venue._replace(**{field: other})
         assert vevent_of(VALUE._replace(venue=venue)) != shown, field
+
+
+def test_zone_years_take_each_zones_earliest_local_year():
+    def at(instant: datetime, zone: str) -> CalendarEvent:
+        return VALUE._replace(
+            starts_at=instant, ends_at=instant + timedelta(hours=1), timezone=zone
+        )
+
+    new_year_in_berlin = datetime(2030, 12, 31, 23, 30, tzinfo=UTC)  # 00:30 in 2031 there
+    assert zone_years(
+        [
+            at(datetime(2032, 5, 1, tzinfo=UTC), "Europe/Berlin"),
+            at(new_year_in_berlin, "Europe/Berlin"),
+            at(new_year_in_berlin, "America/New_York"),
+            at(datetime(2033, 1, 1, tzinfo=UTC), "America/New_York"),
+        ]
+    ) == {"Europe/Berlin": 2031, "America/New_York": 2030}
+    assert zone_years([]) == {}

@@ -140,13 +140,20 @@ def new_calendar(*, method: str | None = None) -> Calendar:
     return cal
 
 
+def zone_years(values: Iterable[CalendarEvent]) -> dict[str, int]:
+    """Each time zone the events use, with the earliest (local) year an event in it starts:
+    its VTIMEZONE needs rules from that year on."""
+    earliest: dict[str, datetime] = {}
+    for value in values:
+        first = earliest.get(value.timezone)
+        if first is None or value.starts_at < first:
+            earliest[value.timezone] = value.starts_at
+    return {zone: first.astimezone(ZoneInfo(zone)).year for zone, first in earliest.items()}
+
+
 def add_timezones(cal: Calendar, values: Iterable[CalendarEvent]) -> None:
     """One VTIMEZONE per zone used, with rules from the earliest year that needs them."""
-    first_year: dict[str, int] = {}
-    for value in values:
-        year = value.local_starts_at.year
-        first_year[value.timezone] = min(year, first_year.get(value.timezone, year))
-    for tzid, year in sorted(first_year.items()):
+    for tzid, year in sorted(zone_years(values).items()):
         cal.add_component(vtimezone(tzid, year))
 
 

@@ -16,7 +16,6 @@ from collections.abc import Callable, Hashable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Generic, NamedTuple, TypeVar
-from zoneinfo import ZoneInfo
 
 from cachetools import LRUCache
 from flask import current_app
@@ -24,7 +23,7 @@ from flask_babel import force_locale
 from flask_babel import gettext as _
 from icalendar import vText
 
-from roadshow.calendar.ics import event_component, new_calendar, vtimezone_ical
+from roadshow.calendar.ics import event_component, new_calendar, vtimezone_ical, zone_years
 from roadshow.calendar.values import CalendarEvent
 from roadshow.urls import url_adapter
 
@@ -74,11 +73,7 @@ def summary_prefixes(language: str) -> tuple[str, str]:
 def feed_zones(values: Iterable[CalendarEvent], now: datetime) -> tuple[tuple[str, int], ...]:
     """Each zone used with the earliest year an event needs, the default zone first."""
     default_zone = str(current_app.config["TIMEZONE"])
-    earliest: dict[str, datetime] = {}
-    for value in values:
-        if value.timezone not in earliest or value.starts_at < earliest[value.timezone]:
-            earliest[value.timezone] = value.starts_at
-    years = {zone: first.astimezone(ZoneInfo(zone)).year for zone, first in earliest.items()}
+    years = zone_years(values)
     # Always one VTIMEZONE: a VCALENDAR needs at least one component (RFC 5545).
     default_year = years.pop(default_zone, min(years.values(), default=now.year))
     return ((default_zone, default_year), *sorted(years.items()))
