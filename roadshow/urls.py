@@ -9,14 +9,29 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from flask import current_app
+from werkzeug.routing import MapAdapter
+
+
+def url_adapter(base_url: str) -> MapAdapter:
+    """The app's URL map bound to ``base_url``, for absolute URLs without a request.
+
+    Bound once per app and base URL (binding costs more than building a URL, and a feed
+    builds thousands); an adapter only reads its state, so threads share it.
+    """
+    adapters: dict[str, MapAdapter] = current_app.extensions.setdefault("roadshow.urls", {})
+    adapter = adapters.get(base_url)
+    if adapter is None:
+        base = urlsplit(base_url)
+        adapter = current_app.url_map.bind(
+            base.netloc, script_name=base.path or "/", url_scheme=base.scheme or "https"
+        )
+        adapters[base_url] = adapter
+    return adapter
 
 
 def external_url(endpoint: str, **values: Any) -> str:
     """``https://roadshow.example.org/events/weilheim`` for ``url_for``-style arguments."""
-    base = urlsplit(current_app.config["BASE_URL"])
-    adapter = current_app.url_map.bind(
-        base.netloc, script_name=base.path or "/", url_scheme=base.scheme or "https"
-    )
+    adapter = url_adapter(str(current_app.config["BASE_URL"]))
     return adapter.build(endpoint, values, force_external=True)
 
 

@@ -362,3 +362,61 @@ def test_an_unchanged_feed_is_answered_without_loading_its_events(
     retitle_event(spring_tour.webinars[0], "Digitale Mittagspause: KI im Büro")
     changed_status, changed = statements({"If-None-Match": etag})
     assert changed_status == 200 and len(changed) == len(first)
+
+
+def test_every_value_a_vevent_shows_reaches_the_public_feed(
+    app, db, client, spring_tour, count_queries
+):
+    """Each change made on the rows alone (no SEQUENCE raised, no ``content_changed_at``,
+    unlike a real change) still gives new bytes and a new ETag: the bytes that a rendering
+    with empty caches gives. Asked again, the changed feed comes from the cache."""
+    stop = spring_tour.rosenheim_stop
+    venue = stop.venue
+
+    def event(**values):
+        return lambda: [setattr(stop, name, value) for name, value in values.items()]
+
+    def place(**values):
+        return lambda: [setattr(venue, name, value) for name, value in values.items()]
+
+    changes = {
+        "title": event(title="Digital vor Ort: Rosenheim am Inn"),
+        "description": event(description="Mit Sprechstunde zur Förderung."),
+        "starts_at": event(starts_at=stop.starts_at + timedelta(hours=1)),
+        "ends_at": event(ends_at=stop.ends_at + timedelta(hours=1)),
+        "timezone": event(timezone="Europe/Vienna"),
+        "slug": event(slug=f"{stop.slug}-neu"),
+        "sequence": event(sequence=stop.sequence + 1),
+        "uid": event(uid="renamed@roadshow"),
+        "content_changed_at": event(content_changed_at=datetime(2025, 1, 2, 3, 4, tzinfo=UTC)),
+        "status": event(status=EventStatus.CANCELLED, cancelled_at=datetime.now(UTC)),
+        "venue name": place(name="Ballhaus"),
+        "venue street": place(street="Kufsteiner Straße 5"),
+        "venue postcode": place(postcode="83024"),
+        "venue town": place(town="Kolbermoor"),
+        "venue coordinates": place(latitude=47.85, longitude=12.12),
+        "venue latitude": place(latitude=47.86),
+        "venue longitude": place(longitude=12.13),
+    }
+
+    def fetch(etag: str | None = None):
+        with count_queries() as queries:
+            response = client.get("/calendar.ics", headers={"If-None-Match": etag or ""})
+        return response, len(queries)
+
+    before, rendering = fetch()
+    again, light = fetch(before.headers["ETag"])
+    # From the cache: the light query, without loading the events and their venues.
+    assert (again.status_code, light) == (304, rendering - 2)
+    for what, change in changes.items():
+        change()
+        db.session.commit()
+        after, _ = fetch(before.headers["ETag"])
+        assert after.status_code == 200, what
+        assert after.headers["ETag"] != before.headers["ETag"], what
+        assert after.data != before.data, what
+        clear_caches()
+        assert client.get("/calendar.ics").data == after.data, what
+        repeated, queries = fetch(after.headers["ETag"])
+        assert (repeated.status_code, queries) == (304, light), what
+        before = after

@@ -4,6 +4,9 @@ Times are written with TZID and an embedded VTIMEZONE in the classic RRULE form.
 VTIMEZONE that ``icalendar``'s ``add_missing_timezones()`` writes lists transitions as
 comma-separated RDATEs, which Thunderbird's parser (ical.js) reads wrongly, putting every
 summer-time event an hour off; so we derive the yearly rules from ``zoneinfo`` ourselves.
+
+A VEVENT is rendered from a ``CalendarEvent`` alone (see ``values``), never from the ORM
+``Event``: what it shows is what feed caches are keyed by.
 """
 
 from __future__ import annotations
@@ -24,7 +27,8 @@ from icalendar import (
 )
 from icalendar import Event as VEvent
 
-from roadshow.events.models import Event, EventStatus
+from roadshow.calendar.values import CalendarEvent
+from roadshow.events.models import Event
 
 PRODID = "-//Roadshow//Roadshow 0.1//DE"
 WEEKDAYS = ("MO", "TU", "WE", "TH", "FR", "SA", "SU")
@@ -136,24 +140,31 @@ def new_calendar(*, method: str | None = None) -> Calendar:
     return cal
 
 
-def add_timezones(cal: Calendar, events: Iterable[Event]) -> None:
+def zone_years(values: Iterable[CalendarEvent]) -> dict[str, int]:
+    """Each time zone the events use, with the earliest (local) year an event in it starts:
+    its VTIMEZONE needs rules from that year on."""
+    earliest: dict[str, datetime] = {}
+    for value in values:
+        first = earliest.get(value.timezone)
+        if first is None or value.starts_at < first:
+            earliest[value.timezone] = value.starts_at
+    return {zone: first.astimezone(ZoneInfo(zone)).year for zone, first in earliest.items()}
+
+
+def add_timezones(cal: Calendar, values: Iterable[CalendarEvent]) -> None:
     """One VTIMEZONE per zone used, with rules from the earliest year that needs them."""
-    first_year: dict[str, int] = {}
-    for event in events:
-        year = event.local_starts_at.year
-        first_year[event.timezone] = min(year, first_year.get(event.timezone, year))
-    for tzid, year in sorted(first_year.items()):
+    for tzid, year in sorted(zone_years(values).items()):
         cal.add_component(vtimezone(tzid, year))
 
 
-def location_text(event: Event, *, join_url: str | None) -> str:
-    if event.venue is not None:
-        return f"{event.venue.name}, {event.venue.address}"
+def location_text(value: CalendarEvent, *, join_url: str | None) -> str:
+    if value.venue is not None:
+        return f"{value.venue.name}, {value.venue.address}"
     return join_url or "Online"
 
 
 def event_component(
-    event: Event,
+    value: CalendarEvent,
     *,
     event_url: str,
     dtstamp: datetime,
@@ -161,35 +172,33 @@ def event_component(
     cancelled: bool | None = None,
     summary_prefix: str = "",
 ) -> VEvent:
-    """The VEVENT of ``event``: stable UID, its SEQUENCE, local times with TZID.
+    """The VEVENT of ``value``: stable UID, its SEQUENCE, local times with TZID.
 
     ``join_url`` is given only for a confirmed attendee (invitation, personal feed); it
     then stands in URL and, for online events, in LOCATION. Public output leaves it out.
+    ``cancelled`` overrides the event's own status (a cancelled registration).
     """
-    is_cancelled = event.status is EventStatus.CANCELLED if cancelled is None else cancelled
+    is_cancelled = value.cancelled if cancelled is None else cancelled
     component = VEvent()
-    component.add("uid", event.uid)
-    component.add("sequence", event.sequence)
+    component.add("uid", value.uid)
+    component.add("sequence", value.sequence)
     component.add("dtstamp", dtstamp.astimezone(UTC))
-    component.add("dtstart", event.local_starts_at)
-    component.add("dtend", event.local_ends_at)
-    component.add("summary", summary_prefix + event.title)
-    description = event.description.strip()
+    component.add("dtstart", value.local_starts_at)
+    component.add("dtend", value.local_ends_at)
+    component.add("summary", summary_prefix + value.title)
+    description = value.description.strip()
     if join_url:
         description = f"{description}\n\n{join_url}".strip()
     component.add("description", f"{description}\n\n{event_url}".strip())
-    component.add("location", location_text(event, join_url=join_url))
+    component.add("location", location_text(value, join_url=join_url))
     component.add("url", join_url or event_url)
     component.add("status", "CANCELLED" if is_cancelled else "CONFIRMED")
     component.add("transp", "TRANSPARENT" if is_cancelled else "OPAQUE")
-    if event.content_changed_at:
-        component.add("last-modified", event.content_changed_at.astimezone(UTC))
-    if (
-        event.venue is not None
-        and event.venue.latitude is not None
-        and event.venue.longitude is not None
-    ):
-        component.add("geo", (event.venue.latitude, event.venue.longitude))
+    if value.content_changed_at:
+        component.add("last-modified", value.content_changed_at.astimezone(UTC))
+    venue = value.venue
+    if venue is not None and venue.latitude is not None and venue.longitude is not None:
+        component.add("geo", (venue.latitude, venue.longitude))
     return component
 
 
@@ -223,13 +232,14 @@ def invitation(
     """
     if method not in ("REQUEST", "CANCEL"):
         raise ValueError(f"unsupported iTIP method {method!r}")
-    event_cancelled = event.status is EventStatus.CANCELLED
+    value = CalendarEvent.from_event(event)
+    event_cancelled = value.cancelled
     if method == "REQUEST" and event_cancelled:
         raise ValueError("a cancelled event is announced with CANCEL, not REQUEST")
     cal = new_calendar(method=method)
-    add_timezones(cal, [event])
+    add_timezones(cal, [value])
     component = event_component(
-        event,
+        value,
         event_url=event_url,
         dtstamp=dtstamp,
         join_url=join_url if method == "REQUEST" else None,
