@@ -11,6 +11,8 @@ from urllib.parse import urlsplit
 from flask import current_app
 from werkzeug.routing import MapAdapter
 
+from roadshow.settings import settings
+
 
 def url_adapter(base_url: str) -> MapAdapter:
     """The app's URL map bound to ``base_url``, for absolute URLs without a request.
@@ -31,7 +33,7 @@ def url_adapter(base_url: str) -> MapAdapter:
 
 def external_url(endpoint: str, **values: Any) -> str:
     """``https://roadshow.example.org/events/weilheim`` for ``url_for``-style arguments."""
-    adapter = url_adapter(str(current_app.config["BASE_URL"]))
+    adapter = url_adapter(settings().base_url)
     return adapter.build(endpoint, values, force_external=True)
 
 

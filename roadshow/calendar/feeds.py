@@ -22,7 +22,6 @@ from roadshow.calendar.rendering import Feed, FeedEntry, cached_feed, feed_key, 
 from roadshow.calendar.values import CalendarEvent
 from roadshow.database import DBSession
 from roadshow.events.models import Event, EventStatus, Venue
-from roadshow.registrations.models import Registration, RegistrationStatus
 
 CANCELLED_DAYS = 30  # a cancelled event stays this long, then leaves the feed
 PAST_DAYS = 90  # an event that has ended stays this long, so calendars keep recent history
@@ -43,7 +42,6 @@ __all__ = [
     "FeedEntry",
     "build_feed",
     "build_public_feed",
-    "registration_entries",
 ]
 
 
@@ -75,7 +73,7 @@ def event_changed_at(event: _ChangeTimes) -> datetime:
     return event.content_changed_at or event.published_at or event.created_at
 
 
-def _updated_at(event: Event) -> datetime:
+def updated_at_of(event: Event) -> datetime:
     """The last update of the event's row or of its venue's."""
     if event.venue is None:
         return event.updated_at
@@ -146,7 +144,7 @@ def public_entries(events: Sequence[Event]) -> FeedEntries:
     """Entries for a public or subscriber feed: never a join link."""
     return FeedEntries(
         tuple(_public_entry(CalendarEvent.from_event(e), event_changed_at(e)) for e in events),
-        max(map(_updated_at, events), default=None),
+        max(map(updated_at_of, events), default=None),
     )
 
 
@@ -181,43 +179,6 @@ def build_public_feed(
     return Feed(
         body=body, etag=etag, last_modified=last_modified(found, now), count=len(found.entries)
     )
-
-
-def registration_entries(registration: Registration, *, now: datetime) -> FeedEntries:
-    """The event of one registration, as its personal feed shows it.
-
-    The join link only while the registration is confirmed and has active seats; a
-    cancelled registration (or one without seats left) shows the event as cancelled for
-    30 days, like a cancelled event; a waiting-list place shows it as tentative.
-    """
-    event = registration.event
-    if event.status is EventStatus.DRAFT:
-        return FeedEntries()
-    day = window_start(now)
-    if event.ends_at < day - timedelta(days=PAST_DAYS):
-        return FeedEntries()
-    seat_gone = registration.status is RegistrationStatus.CANCELLED or not registration.seats
-    changed_at = event_changed_at(event)
-    cancelled_at = event.cancelled_at if event.status is EventStatus.CANCELLED else None
-    if seat_gone:
-        seat_gone_at = registration.cancelled_at or max(
-            [a.cancelled_at for a in registration.attendees if a.cancelled_at]
-            or [registration.updated_at]
-        )
-        changed_at = max(changed_at, seat_gone_at)
-        cancelled_at = max(cancelled_at or seat_gone_at, seat_gone_at)
-    cancelled = seat_gone or event.status is EventStatus.CANCELLED
-    if cancelled and (cancelled_at or event.updated_at) < day - timedelta(days=CANCELLED_DAYS):
-        return FeedEntries()
-    attending = not cancelled and registration.status is RegistrationStatus.CONFIRMED
-    entry = FeedEntry(
-        value=CalendarEvent.from_event(event),
-        changed_at=changed_at,
-        cancelled=cancelled,
-        waitlisted=registration.status is RegistrationStatus.WAITLISTED,
-        join_url=event.join_url if attending else None,
-    )
-    return FeedEntries((entry,), _updated_at(event))
 
 
 def build_feed(found: FeedEntries, *, name: str, language: str, now: datetime) -> Feed:

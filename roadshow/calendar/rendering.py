@@ -18,13 +18,13 @@ from datetime import UTC, datetime, timedelta
 from typing import Generic, NamedTuple, TypeVar
 
 from cachetools import LRUCache
-from flask import current_app
 from flask_babel import force_locale
 from flask_babel import gettext as _
 from icalendar import vText
 
 from roadshow.calendar.ics import event_component, new_calendar, vtimezone_ical, zone_years
 from roadshow.calendar.values import CalendarEvent
+from roadshow.settings import settings
 from roadshow.urls import url_adapter
 
 REFRESH_INTERVAL = timedelta(hours=6)
@@ -72,7 +72,7 @@ def summary_prefixes(language: str) -> tuple[str, str]:
 
 def feed_zones(values: Iterable[CalendarEvent], now: datetime) -> tuple[tuple[str, int], ...]:
     """Each zone used with the earliest year an event needs, the default zone first."""
-    default_zone = str(current_app.config["TIMEZONE"])
+    default_zone = settings().timezone
     years = zone_years(values)
     # Always one VTIMEZONE: a VCALENDAR needs at least one component (RFC 5545).
     default_year = years.pop(default_zone, min(years.values(), default=now.year))
@@ -83,7 +83,7 @@ def feed_key(entries: Sequence[FeedEntry], *, name: str, language: str, now: dat
     """The key of the feed ``name`` of ``entries`` in ``language``; ``now`` decides only the
     first year of the default zone's rules in a feed without an event in it."""
     return FeedKey(
-        base_url=str(current_app.config["BASE_URL"]),
+        base_url=settings().base_url,
         name=name,
         prefixes=summary_prefixes(language),
         zones=feed_zones((entry.value for entry in entries), now),

@@ -1,9 +1,7 @@
-"""Feeds over HTTP: public, per subscriber, per registration, one event.
+"""Feeds over HTTP: public, per subscriber, one event; the page of feed links.
 
-Every ``.ics`` answer is ``text/calendar; charset=utf-8`` with a strong ETag (a hash of the
-bytes) and Last-Modified, and answers If-None-Match / If-Modified-Since with 304. It is
-never compressed: Outlook fails on compressed subscriptions, so ``no-transform`` asks
-proxies not to either.
+A registration's own feed is served by the registrations domain; every feed is answered
+the same way (``calendar.responses``).
 """
 
 from __future__ import annotations
@@ -12,18 +10,15 @@ from typing import Any
 
 from flask import Blueprint, abort, render_template, request
 from flask_babel import force_locale
-from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 from werkzeug.wrappers import Response
 
 from roadshow.calendar.feeds import (
-    Feed,
     build_feed,
     build_public_feed,
     event_changed_at,
     public_entries,
-    registration_entries,
 )
 from roadshow.calendar.filters import (
     URL_PARAMETERS,
@@ -33,48 +28,15 @@ from roadshow.calendar.filters import (
     filter_from_query,
 )
 from roadshow.calendar.forms import kind_labels
+from roadshow.calendar.responses import calendar_response, feed_language, feed_name
 from roadshow.calendar.services import active_subscriber_by_feed_token
 from roadshow.database import utcnow
 from roadshow.errors import NotFound
 from roadshow.events.models import Event, EventStatus
 from roadshow.extensions import db
-from roadshow.i18n import DEFAULT_LANGUAGE, requested_language
-from roadshow.registrations.tokens import find_registration
-from roadshow.settings import settings
 from roadshow.urls import external_url
 
 bp = Blueprint("calendar", __name__)
-
-CACHE_SECONDS = 900
-
-
-def calendar_response(feed: Feed, *, private: bool, filename: str) -> Response:
-    """The feed as an HTTP answer, or 304 when the client has these bytes already."""
-    response = Response(feed.body, mimetype="text/calendar")
-    response.set_etag(feed.etag)
-    response.last_modified = feed.last_modified
-    if private:
-        response.cache_control.private = True
-    else:
-        response.cache_control.public = True
-    response.cache_control.max_age = CACHE_SECONDS
-    response.cache_control.no_transform = True
-    response.headers["Content-Disposition"] = f'inline; filename="{filename}"'
-    if private:
-        response.headers["X-Robots-Tag"] = "noindex, nofollow"
-    return response.make_conditional(request)
-
-
-def feed_language() -> str:
-    """A feed's language: ``?lang=`` only (calendar apps send no cookies), else German."""
-    return requested_language() or DEFAULT_LANGUAGE
-
-
-def feed_name(label: str, language: str) -> str:
-    """``Roadshow: Rosenheim, Webinare`` — the name a calendar app shows for the feed."""
-    organiser = settings().organizer_name
-    with force_locale(language):
-        return f"{organiser}: {label or _('alle Veranstaltungen')}"
 
 
 def _filter_label(feed_filter: FeedFilter, language: str) -> str:
@@ -143,24 +105,6 @@ def subscriber_feed(token: str) -> Response:
         now=utcnow(),
     )
     return calendar_response(feed, private=True, filename="roadshow.ics")
-
-
-@bp.get("/r/<token>/calendar.ics")
-def registration_feed(token: str) -> Response:
-    """The event of one registration, with the join link for confirmed attendees."""
-    registration = find_registration(db.session, token)
-    if registration is None:
-        abort(404)
-    event = registration.event
-    language = registration.language
-    now = utcnow()
-    feed = build_feed(
-        registration_entries(registration, now=now),
-        name=feed_name(event.title, language),
-        language=language,
-        now=now,
-    )
-    return calendar_response(feed, private=True, filename=f"{event.slug}.ics")
 
 
 @bp.get("/calendar")

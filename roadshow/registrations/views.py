@@ -18,10 +18,14 @@ from flask_wtf import FlaskForm
 from werkzeug.exceptions import TooManyRequests
 from werkzeug.wrappers import Response
 
+from roadshow.calendar.feeds import build_feed
+from roadshow.calendar.responses import calendar_response, feed_name
+from roadshow.database import utcnow
 from roadshow.errors import DomainError, NotFound
 from roadshow.events.services import ListedEvent, public_event, registration_closed_reason
 from roadshow.extensions import db
 from roadshow.registrations import selfservice
+from roadshow.registrations.feeds import registration_entries
 from roadshow.registrations.forms import (
     COMPANY_SIZES,
     INDUSTRIES,
@@ -269,6 +273,24 @@ def cancel(token: str) -> Response:
     except DomainError as error:
         return _refused(token, error)
     return _done(token, _("Ihre Anmeldung ist storniert. Alle Plätze sind wieder frei."))
+
+
+@bp.get("/r/<token>/calendar.ics")
+def calendar_feed(token: str) -> Response:
+    """The event of one registration, with the join link for confirmed attendees."""
+    registration = find_registration(db.session, token)
+    if registration is None:
+        abort(404)
+    event = registration.event
+    language = registration.language
+    now = utcnow()
+    feed = build_feed(
+        registration_entries(registration, now=now),
+        name=feed_name(event.title, language),
+        language=language,
+        now=now,
+    )
+    return calendar_response(feed, private=True, filename=f"{event.slug}.ics")
 
 
 @bp.get("/privacy")
