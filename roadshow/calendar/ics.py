@@ -159,7 +159,7 @@ def add_timezones(cal: Calendar, values: Iterable[CalendarEvent]) -> None:
 
 def location_text(value: CalendarEvent, *, join_url: str | None) -> str:
     if value.venue is not None:
-        return f"{value.venue.name}, {value.venue.address}"
+        return value.venue.one_line
     return join_url or "Online"
 
 

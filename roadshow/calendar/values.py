@@ -23,7 +23,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import ColumnElement
 from sqlalchemy.orm import QueryableAttribute
 
-from roadshow.events.models import Event, EventStatus, Venue
+from roadshow.events.models import Event, EventStatus, Venue, venue_line
 
 
 class CalendarVenue(NamedTuple):
@@ -37,9 +37,9 @@ class CalendarVenue(NamedTuple):
     longitude: float | None
 
     @property
-    def address(self) -> str:
-        """As ``Venue.address`` writes it."""
-        return f"{self.street}, {self.postcode} {self.town}"
+    def one_line(self) -> str:
+        """As ``Venue.one_line`` writes it."""
+        return venue_line(self.name, self.street, self.postcode, self.town)
 
 
 class CalendarEvent(NamedTuple):

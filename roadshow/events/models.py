@@ -69,6 +69,16 @@ def new_calendar_uid() -> str:
     return f"{uuid.uuid4()}@roadshow"
 
 
+def postal_address(street: str, postcode: str, town: str) -> str:
+    """"Lindwurmstraße 5, 80337 München"."""
+    return f"{street}, {postcode} {town}"
+
+
+def venue_line(name: str, street: str, postcode: str, town: str) -> str:
+    """"IHK-Akademie, Lindwurmstraße 5, 80337 München": a venue on one line."""
+    return f"{name}, {postal_address(street, postcode, town)}"
+
+
 class Tour(TimestampMixin, Base):
     __tablename__ = "tour"
 
@@ -93,12 +103,12 @@ class Venue(TimestampMixin, Base):
 
     @property
     def address(self) -> str:
-        return f"{self.street}, {self.postcode} {self.town}"
+        return postal_address(self.street, self.postcode, self.town)
 
     @property
     def one_line(self) -> str:
         """Name and address on one line, as mail, calendars and change records write it."""
-        return f"{self.name}, {self.address}"
+        return venue_line(self.name, self.street, self.postcode, self.town)
 
 
 class Series(TimestampMixin, Base):
