@@ -73,12 +73,12 @@ def run(folder: Path, port: int, count: int, batch: int) -> None:
 
     from roadshow import create_app
     from roadshow.events.models import Event, EventKind, EventStatus, Venue
-    from roadshow.events.notifications import EventChange
+    from roadshow.events.services import EventChange
     from roadshow.extensions import db
     from roadshow.mail.delivery import deliver_due
-    from roadshow.mail.invitations import queue_invitation
     from roadshow.mail.message import OutboxMail
     from roadshow.mail.models import OutboxMessage
+    from roadshow.registrations.invitations import queue_invitation
     from roadshow.registrations.models import Attendee, Registration, RegistrationStatus
 
     url = os.environ.get("ROADSHOW_BENCH_DATABASE_URL") or f"sqlite:///{folder / 'bench.sqlite'}"

@@ -70,12 +70,12 @@ def new_calendar_uid() -> str:
 
 
 def postal_address(street: str, postcode: str, town: str) -> str:
-    """"Lindwurmstraße 5, 80337 München"."""
+    """The address of a venue, e.g. ``Lindwurmstraße 5, 80337 München``."""
     return f"{street}, {postcode} {town}"
 
 
 def venue_line(name: str, street: str, postcode: str, town: str) -> str:
-    """"IHK-Akademie, Lindwurmstraße 5, 80337 München": a venue on one line."""
+    """A venue on one line, e.g. ``IHK-Akademie, Lindwurmstraße 5, 80337 München``."""
     return f"{name}, {postal_address(street, postcode, town)}"
 
 
