@@ -15,7 +15,7 @@ import threading
 from collections.abc import Callable, Hashable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Generic, NamedTuple, TypeVar
+from typing import Any, Generic, NamedTuple, TypeVar
 
 from cachetools import LRUCache
 from flask_babel import force_locale
@@ -122,12 +122,12 @@ def render_feed(key: FeedKey) -> tuple[bytes, str]:
         vevent = _VEVENTS.get(vevent_key)
         if vevent is None:
             vevent = _render_vevent(*vevent_key)
-            _VEVENTS.put(vevent_key, vevent)
+            _VEVENTS.put(plain_tuples(vevent_key), vevent)
         parts.append(vevent)
     parts.append(b"END:VCALENDAR\r\n")
     body = b"".join(parts)
     rendered = (body, hashlib.sha256(body).hexdigest()[:40])
-    _FEEDS.put(key, rendered)
+    _FEEDS.put(plain_tuples(key), rendered)
     return rendered
 
 
@@ -149,6 +149,18 @@ def _render_vevent(base_url: str, prefix: str, entry: FeedEntry) -> bytes:
     if entry.waitlisted and not entry.cancelled:
         component["STATUS"] = vText("TENTATIVE")
     return bytes(component.to_ical())
+
+
+def plain_tuples(values: tuple[Any, ...]) -> tuple[Any, ...]:
+    """``values`` with every named tuple in it, however deep, as a plain tuple: equal, with
+    the same hash, so it finds and is found by the named one.
+
+    The caches keep their keys so: the garbage collector stops watching a plain tuple of
+    plain values, but never a named tuple, and would walk every key at each full
+    collection (measured with one feed of 10,000 events cached in two languages: a full
+    collection took 100 ms instead of 75).
+    """
+    return tuple([plain_tuples(v) if isinstance(v, tuple) else v for v in values])
 
 
 K = TypeVar("K", bound=Hashable)
@@ -188,11 +200,12 @@ def clear_caches() -> None:
     _FEEDS.clear()
 
 
-# Rendered VEVENTs (about 700 bytes each), and whole feeds: their keys weigh about as much
-# again as the bytes.
-_VEVENTS: SharedLRUCache[tuple[str, str, FeedEntry], bytes] = SharedLRUCache(
+# Rendered VEVENTs (about 700 bytes each) under (base URL, summary prefix, FeedEntry), and
+# whole feeds under their FeedKey, whose tuples weigh about as much again as the bytes;
+# both keys kept as ``plain_tuples``.
+_VEVENTS: SharedLRUCache[tuple[Any, ...], bytes] = SharedLRUCache(
     maxsize=32 * 1024 * 1024, getsizeof=len
 )
-_FEEDS: SharedLRUCache[FeedKey, tuple[bytes, str]] = SharedLRUCache(
+_FEEDS: SharedLRUCache[tuple[Any, ...], tuple[bytes, str]] = SharedLRUCache(
     maxsize=128 * 1024 * 1024, getsizeof=lambda rendered: 2 * len(rendered[0])
 )
