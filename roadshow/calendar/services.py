@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
 
 from flask_babel import gettext as _
 from sqlalchemy import select
@@ -210,17 +209,6 @@ def _queue_feed_address(
     )
 
 
-def _active_subscriber(session: DBSession, column: Any, token: str, missing: str) -> Subscriber:
-    subscriber = session.scalar(
-        select(Subscriber).where(
-            column == hash_token(token), Subscriber.status == SubscriberStatus.ACTIVE
-        )
-    )
-    if subscriber is None:
-        raise NotFound(missing)
-    return subscriber
-
-
 def active_subscriber_by_manage_token(session: DBSession, token: str) -> Subscriber:
     """The active subscription a manage link names; ``NotFound`` once it is cancelled."""
     subscriber_id = signed_id(MANAGE_LINK, token)
@@ -231,9 +219,15 @@ def active_subscriber_by_manage_token(session: DBSession, token: str) -> Subscri
 
 
 def active_subscriber_by_feed_token(session: DBSession, token: str) -> Subscriber:
-    return _active_subscriber(
-        session, Subscriber.feed_token_hash, token, _("Diesen Kalender gibt es nicht (mehr).")
+    subscriber = session.scalar(
+        select(Subscriber).where(
+            Subscriber.feed_token_hash == hash_token(token),
+            Subscriber.status == SubscriberStatus.ACTIVE,
+        )
     )
+    if subscriber is None:
+        raise NotFound(_("Diesen Kalender gibt es nicht (mehr)."))
+    return subscriber
 
 
 def change_subscription(

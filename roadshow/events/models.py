@@ -207,7 +207,7 @@ class Event(TimestampMixin, Base):
     @property
     def seats_left(self) -> int:
         """Free seats; none when full, and none at all once the event is cancelled."""
-        if self.status is EventStatus.CANCELLED:
+        if self.is_cancelled:
             return 0
         return max(0, self.capacity - self.seats_taken)
 
