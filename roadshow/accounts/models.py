@@ -59,16 +59,46 @@ class User(UserMixin, TimestampMixin, Base):
         return check_password_hash(self.password_hash, password)
 
 
+class ApiToken(Base):
+    """A user's bearer token for the organiser API; only its SHA-256 is stored.
+
+    ``flask users token EMAIL`` makes a new one and revokes the ones before, so a user has
+    at most one that works. The raw token is printed once and never stored.
+    """
+
+    __tablename__ = "api_token"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("user.id", ondelete="CASCADE"), index=True)
+    token_hash: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_used_at: Mapped[datetime | None]
+    revoked_at: Mapped[datetime | None]
+
+    user: Mapped[User] = relationship()
+
+
 class AuditLog(Base):
-    """Who did what to which object, for organisers and for DSGVO requests."""
+    """Who did what to which object, for organisers and for DSGVO requests.
+
+    ``event_id`` names the event an entry concerns (the event itself, or one of its
+    registrations), so that an event's history is one indexed query.
+    """
 
     __tablename__ = "audit_log"
     __table_args__ = (sa.Index("ix_audit_log_object", "object_type", "object_id"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
-    actor_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user.id", ondelete="SET NULL"))
+    actor_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("user.id", ondelete="SET NULL"), index=True
+    )
+    event_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("event.id", ondelete="SET NULL"), index=True
+    )
     action: Mapped[str] = mapped_column(sa.String(80))
     object_type: Mapped[str] = mapped_column(sa.String(40))
     object_id: Mapped[int | None]
     details: Mapped[dict[str, Any]] = mapped_column(sa.JSON, default=dict)
+
+    actor: Mapped[User | None] = relationship()

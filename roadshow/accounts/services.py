@@ -7,10 +7,11 @@ from typing import Any
 from flask_babel import gettext as _
 from sqlalchemy import func, select
 
-from roadshow.accounts.models import AuditLog, Role, User
+from roadshow.accounts.models import ApiToken, AuditLog, Role, User
 from roadshow.database import DBSession, utcnow
-from roadshow.errors import DomainError
+from roadshow.errors import DomainError, NotFound
 from roadshow.mail.addresses import normalize_email
+from roadshow.tokens import hash_token, looks_like_token, new_token
 
 
 def create_user(
@@ -44,6 +45,48 @@ def authenticate(session: DBSession, email: str, password: str) -> User | None:
     return user
 
 
+def user_by_email(session: DBSession, email: str) -> User:
+    """The user with this email (any case); ``NotFound`` if there is none."""
+    user = session.scalar(select(User).where(func.lower(User.email) == normalize_email(email)))
+    if user is None:
+        raise NotFound(_("Es gibt kein Konto mit dieser E-Mail-Adresse."), field="email")
+    return user
+
+
+def issue_api_token(session: DBSession, user: User) -> str:
+    """A new API token for ``user``; the ones issued before stop working.
+
+    The raw token is returned once and only its hash is stored, so a leaked database
+    dump holds no working token.
+    """
+    now = utcnow()
+    for token in session.scalars(
+        select(ApiToken).where(ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None))
+    ):
+        token.revoked_at = now
+    raw = new_token()
+    session.add(ApiToken(user_id=user.id, token_hash=hash_token(raw), created_at=now))
+    record(session, "user.api_token_issued", user, user)
+    session.flush()
+    return raw
+
+
+def user_for_api_token(session: DBSession, raw: str) -> User | None:
+    """The active user whose unrevoked token this is, or None. The lookup is by hash, so
+    the comparison never touches the secret itself."""
+    if not looks_like_token(raw):
+        return None
+    token = session.scalar(
+        select(ApiToken).where(
+            ApiToken.token_hash == hash_token(raw), ApiToken.revoked_at.is_(None)
+        )
+    )
+    if token is None or not token.user.active:
+        return None
+    token.last_used_at = utcnow()
+    return token.user
+
+
 def record(
     session: DBSession,
     action: str,
@@ -51,13 +94,42 @@ def record(
     actor: User | None = None,
     **details: Any,
 ) -> AuditLog:
-    """Write one line of the audit log about ``obj``: every organiser action goes here."""
+    """Write one line of the audit log about ``obj``: every organiser action goes here.
+
+    ``details`` say what happened; a change gives ``changes=[{"field", "old", "new"}]``
+    (see ``changed_fields``). An entry about an event, or about anything that belongs to
+    one (``obj.event_id``), is filed under that event too.
+    """
+    object_type = type(obj).__name__.lower()
+    object_id = getattr(obj, "id", None)
+    event_id = object_id if object_type == "event" else getattr(obj, "event_id", None)
     entry = AuditLog(
         actor_id=actor.id if actor else None,
         action=action,
-        object_type=type(obj).__name__.lower(),
-        object_id=getattr(obj, "id", None),
+        object_type=object_type,
+        object_id=object_id,
+        event_id=event_id,
         details=details,
     )
     session.add(entry)
     return entry
+
+
+def changed_fields(obj: Any, values: dict[str, Any]) -> list[dict[str, Any]]:
+    """Set ``values`` on ``obj``; the changes as the audit log keeps them, old and new
+    (plain JSON: dates as ISO text, enums by value). Unchanged values are left out."""
+    changes = []
+    for name, new in values.items():
+        old = getattr(obj, name)
+        if old != new:
+            changes.append({"field": name, "old": _plain(old), "new": _plain(new)})
+            setattr(obj, name, new)
+    return changes
+
+
+def _plain(value: Any) -> Any:
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    if hasattr(value, "value") and not isinstance(value, (int, float, str)):
+        return value.value
+    return value

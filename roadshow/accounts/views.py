@@ -26,7 +26,8 @@ def login() -> str | Response:
         if user is not None:
             db.session.commit()
             login_user(user)
-            return redirect(local_target(request.args.get("next"), "events.index"))
+            start = "backoffice.dashboard" if user.is_organiser else "events.index"
+            return redirect(local_target(request.args.get("next"), start))
         form.password.errors = [_("E-Mail-Adresse oder Passwort stimmen nicht.")]
     return render_template("accounts/login.html", form=form)
 

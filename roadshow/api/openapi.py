@@ -261,3 +261,47 @@ def openapi_document() -> dict[str, Any]:
         },
         "components": {"schemas": _schemas()},
     }
+
+
+def with_organiser_endpoints(document: dict[str, Any], *parts: dict[str, Any]) -> dict[str, Any]:
+    """The public document plus the organiser endpoints (each part: ``paths`` and
+    ``schemas``), which need a bearer token."""
+    paths = document["paths"]
+    for part in parts:
+        for path, operations in part.get("paths", {}).items():
+            paths.setdefault(path, {}).update(operations)
+        document["components"]["schemas"].update(part.get("schemas", {}))
+    document["components"]["securitySchemes"] = {
+        "bearerToken": {
+            "type": "http",
+            "scheme": "bearer",
+            "description": "An organiser's or admin's token from `flask users token EMAIL`.",
+        }
+    }
+    document["info"]["description"] += (
+        " Organisers plan tours, venues, events and series and manage registrations with "
+        "a bearer token (`flask users token EMAIL`)."
+    )
+    return document
+
+
+def secured(operation: dict[str, Any]) -> dict[str, Any]:
+    """An organiser operation: the bearer token, and the answers without a valid one."""
+    error = _ref("Error")
+    return {
+        **operation,
+        "security": [{"bearerToken": []}],
+        "responses": {
+            **operation["responses"],
+            "401": _json(error, "No token, or one that is wrong or revoked"),
+            "403": _json(error, "The token's user may not do this (not an organiser)"),
+        },
+    }
+
+
+def ref(name: str) -> dict[str, str]:
+    return _ref(name)
+
+
+def json_answer(schema: dict[str, Any], description: str) -> dict[str, Any]:
+    return _json(schema, description)

@@ -14,6 +14,7 @@ from flask import url_for
 from flask_babel import gettext as _
 from werkzeug.datastructures import MultiDict
 
+from roadshow.events.models import Event
 from roadshow.events.services import ListedEvent, registration_closed_reason
 from roadshow.registrations.forms import RegistrationForm
 from roadshow.urls import external_url
@@ -71,6 +72,21 @@ def event_json(item: ListedEvent) -> dict[str, Any]:
         "url": url,
         "ics_url": external_url("calendar.event_ics", slug=event.slug),
         "registration_url": url_for("api.create_registration", event_id=event.id, _external=True),
+    }
+
+
+def organiser_event_json(event: Event) -> dict[str, Any]:
+    """An event as organisers see it through the API: any status, with its join link,
+    SEQUENCE and series."""
+    return {
+        **event_json(ListedEvent(event)),
+        "status": event.status.value,
+        "slug": event.slug,
+        "sequence": event.sequence,
+        "venue_id": event.venue_id,
+        "series_id": event.series_id,
+        "join_url": event.join_url,
+        "seats_taken": event.seats_taken,
     }
 
 

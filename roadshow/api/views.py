@@ -9,7 +9,7 @@ from flask_babel import gettext as _
 from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Response
 
-from roadshow.api.openapi import openapi_document
+from roadshow.api.openapi import openapi_document, with_organiser_endpoints
 from roadshow.api.schemas import (
     api_field,
     attendee_rows,
@@ -129,4 +129,13 @@ def _referral(body: dict[str, Any]) -> str | None:
 
 @bp.get("/openapi.json")
 def openapi() -> Response:
-    return jsonify(openapi_document())
+    from roadshow.api import planning, registrations, series
+
+    return jsonify(
+        with_organiser_endpoints(
+            openapi_document(),
+            planning.openapi_part(),
+            series.openapi_part(),
+            registrations.openapi_part(),
+        )
+    )

@@ -1,7 +1,8 @@
-"""The organisers' pages under ``/organiser/``: events and the outbox.
+"""The organisers' pages under ``/organiser/``.
 
 The back office sits above every domain: it calls their services and shows their data,
-and no domain imports it. One guard (``views.organisers_only``) protects every page.
+and no domain imports it. One blueprint and one guard (``blueprint``) serve every page;
+each sub-package holds the pages of one subject with their forms.
 """
 
 from __future__ import annotations
@@ -10,6 +11,13 @@ from flask import Flask
 
 
 def init_app(app: Flask) -> None:
-    from roadshow.backoffice import views
+    from roadshow.backoffice import views  # noqa: F401 (routes)
+    from roadshow.backoffice.audit import views as audit_views  # noqa: F401
+    from roadshow.backoffice.blueprint import bp
+    from roadshow.backoffice.events import views as event_views  # noqa: F401
+    from roadshow.backoffice.partners import views as partner_views  # noqa: F401
+    from roadshow.backoffice.planning import views as planning_views  # noqa: F401
+    from roadshow.backoffice.registrations import views as registration_views  # noqa: F401
+    from roadshow.backoffice.series import views as series_views  # noqa: F401
 
-    app.register_blueprint(views.bp)
+    app.register_blueprint(bp)

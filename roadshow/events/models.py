@@ -118,7 +118,10 @@ class Series(TimestampMixin, Base):
     __table_args__ = (sa.CheckConstraint("duration_minutes > 0", name="positive_duration"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
+    # The stem of its events' slugs (``<slug>-2027-05-06``); unique among series.
+    slug: Mapped[str | None] = mapped_column(sa.String(100), unique=True)
     tour_id: Mapped[int | None] = mapped_column(sa.ForeignKey("tour.id", ondelete="SET NULL"))
+    venue_id: Mapped[int | None] = mapped_column(sa.ForeignKey("venue.id", ondelete="RESTRICT"))
     kind: Mapped[EventKind] = mapped_column(enum_column(EventKind))
     title: Mapped[str] = mapped_column(sa.String(200))
     description: Mapped[str] = mapped_column(sa.Text, default="")
@@ -127,6 +130,12 @@ class Series(TimestampMixin, Base):
     duration_minutes: Mapped[int]
     timezone: Mapped[str] = mapped_column(sa.String(64), default="Europe/Berlin")
     capacity: Mapped[int] = mapped_column(default=100)
+    # Dates left out: a German state's public holidays (e.g. "DE-BY", "" for none) and
+    # listed local dates (ISO strings, e.g. a summer break).
+    exclude_holidays: Mapped[str] = mapped_column(sa.String(10), default="", server_default="")
+    exclude_dates: Mapped[list[str]] = mapped_column(sa.JSON, default=list, server_default="[]")
+
+    venue: Mapped[Venue | None] = relationship()
 
     events: Mapped[list[Event]] = relationship(back_populates="series", order_by="Event.starts_at")
 

@@ -20,6 +20,8 @@ class Partner(TimestampMixin, Base):
     industry: Mapped[str] = mapped_column(sa.String(100), default="")
     website: Mapped[str | None] = mapped_column(sa.String(300))
     description: Mapped[str] = mapped_column(sa.Text, default="")
+    # The uploaded logo's file name in the instance folder's ``logos/`` (partners.logos).
+    logo_filename: Mapped[str | None] = mapped_column(sa.String(100))
 
     def __repr__(self) -> str:
         return f"<Partner {self.slug}>"

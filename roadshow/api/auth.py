@@ -1,0 +1,62 @@
+"""Bearer tokens for the organiser endpoints of the API.
+
+``Authorization: Bearer <token>`` (from ``flask users token EMAIL``) identifies a user.
+No token or a wrong one answers 401 with ``WWW-Authenticate: Bearer``; a user whose role
+may not plan events (a partner) answers 403. Requests with a token carry no cookies, so
+they need no CSRF token.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import wraps
+from typing import Any, TypeVar, cast
+
+from flask import g, jsonify, request
+from flask_babel import gettext as _
+from werkzeug.wrappers import Response
+
+from roadshow.accounts.models import User
+from roadshow.accounts.services import user_for_api_token
+from roadshow.extensions import db
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def _unauthorised(error: str, message: str) -> Response:
+    response = jsonify({"message": message, "errors": {}})
+    response.status_code = 401
+    realm = 'Bearer realm="roadshow"'
+    response.headers["WWW-Authenticate"] = f'{realm}, error="{error}"' if error else realm
+    return response
+
+
+def organisers_api(view: F) -> F:
+    """The view answers only requests with an organiser's or admin's valid token."""
+
+    @wraps(view)
+    def wrapped(*args: Any, **kwargs: Any) -> Any:
+        header = request.headers.get("Authorization", "")
+        scheme, _space, raw = header.partition(" ")
+        if scheme.lower() != "bearer" or not raw.strip():
+            return _unauthorised("", _("Bitte melden Sie sich mit einem API-Token an."))
+        user = user_for_api_token(db.session, raw.strip())
+        if user is None:
+            db.session.rollback()
+            return _unauthorised("invalid_token", _("Dieses API-Token gilt nicht."))
+        if not user.is_organiser:
+            db.session.rollback()
+            response = jsonify(
+                {"message": _("Dafür fehlt Ihrem Konto die Berechtigung."), "errors": {}}
+            )
+            response.status_code = 403
+            return response
+        g.api_user = user
+        return view(*args, **kwargs)
+
+    return cast(F, wrapped)
+
+
+def api_user() -> User:
+    """The user whose token authorised this request (inside an ``organisers_api`` view)."""
+    return cast(User, g.api_user)
