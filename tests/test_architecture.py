@@ -121,6 +121,7 @@ def test_shared_helpers_exist_once():
         "record",
         "seats_taken",
         "registration_closed_reason",
+        "propose_slug",
     ):
         assert len(definitions.get(helper, [])) == 1, (helper, definitions.get(helper))
 

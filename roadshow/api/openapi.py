@@ -271,6 +271,25 @@ def with_organiser_endpoints(document: dict[str, Any], *parts: dict[str, Any]) -
         for path, operations in part.get("paths", {}).items():
             paths.setdefault(path, {}).update(operations)
         document["components"]["schemas"].update(part.get("schemas", {}))
+    paths["/me"] = {
+        "get": secured(
+            {
+                "operationId": "getMe",
+                "summary": "The user whose token authorises the request",
+                "responses": {"200": _json(_ref("Me"), "The user")},
+            }
+        )
+    }
+    document["components"]["schemas"]["Me"] = {
+        "type": "object",
+        "required": ["id", "name", "email", "role"],
+        "properties": {
+            "id": {"type": "integer"},
+            "name": TEXT,
+            "email": TEXT,
+            "role": {"enum": ["admin", "organiser"]},
+        },
+    }
     document["components"]["securitySchemes"] = {
         "bearerToken": {
             "type": "http",

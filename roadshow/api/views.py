@@ -9,6 +9,7 @@ from flask_babel import gettext as _
 from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Response
 
+from roadshow.api.auth import api_user, organisers_api
 from roadshow.api.openapi import openapi_document, with_organiser_endpoints
 from roadshow.api.schemas import (
     api_field,
@@ -125,6 +126,14 @@ def _referral(body: dict[str, Any]) -> str | None:
     """The referring partner's slug, from the body or, as on the pages, from ``?ref=``."""
     ref = body.get("ref") or request.args.get("ref")
     return ref if isinstance(ref, str) and ref else None
+
+
+@bp.get("/me")
+@organisers_api
+def me() -> Response:
+    """Whose token this is: a client checks its token with this call."""
+    user = api_user()
+    return jsonify({"id": user.id, "name": user.name, "email": user.email, "role": user.role.value})
 
 
 @bp.get("/openapi.json")
