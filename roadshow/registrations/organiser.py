@@ -22,7 +22,7 @@ from typing import Any
 
 from flask_babel import gettext as _
 from sqlalchemy import ColumnElement, Select, and_, exists, func, or_, select
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload, selectinload
 
 from roadshow.accounts.models import User
 from roadshow.accounts.services import changed_fields, record
@@ -172,18 +172,23 @@ def search_registrations(
 
 def waiting_list(session: DBSession, event: Event) -> Sequence[Registration]:
     """The event's waiting registrations in the order they are promoted (oldest first)."""
-    return session.scalars(waiting_list_query(event.id)).all()
+    return session.scalars(waiting_list_query(event.id)).unique().all()
 
 
 def all_registrations(session: DBSession, event: Event) -> Sequence[Registration]:
     """Every registration of the event in order of arrival, with attendees and referring
-    partner loaded (three queries, whatever their number)."""
-    return session.scalars(
-        select(Registration)
-        .where(Registration.event_id == event.id)
-        .order_by(Registration.created_at, Registration.id)
-        .options(selectinload(Registration.attendees), selectinload(Registration.referral_partner))
-    ).all()
+    partner, in one query whatever their number (joined: ``selectinload`` would ask once
+    per 500 registrations)."""
+    return (
+        session.scalars(
+            select(Registration)
+            .where(Registration.event_id == event.id)
+            .order_by(Registration.created_at, Registration.id)
+            .options(joinedload(Registration.attendees), joinedload(Registration.referral_partner))
+        )
+        .unique()
+        .all()
+    )
 
 
 def referring_partners(session: DBSession, event: Event) -> Sequence[Partner]:

@@ -23,7 +23,7 @@ from datetime import datetime
 from flask_babel import gettext as _
 from sqlalchemy import Select, func, select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload
 
 from roadshow.database import DBSession, utcnow
 from roadshow.errors import DomainError, NotFound
@@ -291,7 +291,8 @@ def _after_lost_race(
 
 def waiting_list_query(event_id: int) -> Select[Registration]:
     """The event's waiting registrations with their attendees, in the order they are
-    promoted: oldest first (the one definition of the waiting list's order)."""
+    promoted: oldest first (the one definition of the waiting list's order). One query
+    however long the list (attendees joined; read the result with ``.unique()``)."""
     return (
         select(Registration)
         .where(
@@ -299,7 +300,7 @@ def waiting_list_query(event_id: int) -> Select[Registration]:
             Registration.status == RegistrationStatus.WAITLISTED,
         )
         .order_by(Registration.waitlisted_at, Registration.id)
-        .options(selectinload(Registration.attendees))
+        .options(joinedload(Registration.attendees))
     )
 
 
@@ -321,7 +322,7 @@ def promote_from_waiting_list(
     free = event.capacity - seats_taken(session, event.id)
     if free <= 0:
         return []
-    waiting = session.scalars(waiting_list_query(event.id)).all()
+    waiting = session.scalars(waiting_list_query(event.id)).unique().all()
     promoted = []
     for registration in waiting:
         if 0 < registration.seats <= free:
