@@ -42,6 +42,7 @@ def _contact_message(
     name: str,
     token: str | None = None,
     attendees: list[Attendee] | None = None,
+    idempotency_key: str | None = None,
 ) -> None:
     event: Event = registration.event
     context: dict[str, Any] = {
@@ -58,7 +59,7 @@ def _contact_message(
         language=registration.language,
         recipient=registration.contact_email,
         recipient_name=registration.contact_name,
-        idempotency_key=f"registration:{registration.id}:{name}",
+        idempotency_key=idempotency_key or f"registration:{registration.id}:{name}",
         context=context,
         event_id=event.id,
         registration_id=registration.id,
@@ -96,6 +97,39 @@ def registered(session: DBSession, registration: Registration, token: str) -> No
             invite(session, attendee)
     else:
         _contact_message(session, registration, "waitlisted", token)
+
+
+def confirmation_resent(session: DBSession, registration: Registration, token: str) -> None:
+    """The company's mail again, with its new self-service link ``token``, and each
+    confirmed attendee's invitation again at the event's current SEQUENCE (same UID, so a
+    calendar just refreshes the entry). Each resend is a message of its own: its keys name
+    the new token's hash, which every resend changes."""
+    resend = f"resent:{registration.token_hash[:16]}"
+    if registration.status is RegistrationStatus.CONFIRMED:
+        _contact_message(
+            session,
+            registration,
+            "confirmed",
+            token,
+            idempotency_key=f"registration:{registration.id}:confirmed:{resend}",
+        )
+        event = registration.event
+        for attendee in registration.active_attendees:
+            queue_invitation(
+                session,
+                attendee=attendee,
+                method="REQUEST",
+                template="registrations/invitation",
+                idempotency_key=f"attendee:{attendee.id}:invite:{event.sequence}:{resend}",
+            )
+    else:
+        _contact_message(
+            session,
+            registration,
+            "waitlisted",
+            token,
+            idempotency_key=f"registration:{registration.id}:waitlisted:{resend}",
+        )
 
 
 def promoted(session: DBSession, registration: Registration) -> None:

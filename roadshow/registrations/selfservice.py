@@ -67,10 +67,15 @@ def allowed_changes(registration: Registration, *, now: datetime | None = None) 
     return AllowedChanges(change=change, add=add)
 
 
-def _locked(
-    session: DBSession, registration: Registration, now: datetime
-) -> tuple[Event, Registration]:
-    """Lock the event, reload the registration, and refuse what can no longer change."""
+class AlreadyCancelled(DomainError):
+    """The registration was cancelled before; there is nothing left to change."""
+
+
+def lock_registration(session: DBSession, registration: Registration) -> tuple[Event, Registration]:
+    """Lock the event and reload the registration as stored now; refuse a cancelled one.
+
+    The first step of every change of a registration, the company's and the organiser's.
+    """
     event = lock_event(session, registration.event_id)
     fresh = session.scalar(
         select(Registration)
@@ -81,7 +86,16 @@ def _locked(
     if fresh is None:
         raise NotFound(_("Diese Anmeldung gibt es nicht."))
     if fresh.status is RegistrationStatus.CANCELLED:
-        raise DomainError(_("Diese Anmeldung ist bereits storniert."))
+        raise AlreadyCancelled(_("Diese Anmeldung ist bereits storniert."))
+    return event, fresh
+
+
+def _locked(
+    session: DBSession, registration: Registration, now: datetime
+) -> tuple[Event, Registration]:
+    """Lock the event, reload the registration, and refuse what the company can no longer
+    change (the self-service deadlines)."""
+    event, fresh = lock_registration(session, registration)
     if event.status is EventStatus.CANCELLED:
         raise DomainError(_("Die Veranstaltung wurde abgesagt; Änderungen sind nicht möglich."))
     if event.starts_at <= now:
@@ -192,9 +206,18 @@ def remove_attendee(
     """
     now = now or utcnow()
     event, registration = _locked(session, registration, now)
+    return release_attendee(session, event, registration, attendee_id, now)
+
+
+def release_attendee(
+    session: DBSession, event: Event, registration: Registration, attendee_id: int, now: datetime
+) -> list[Registration]:
+    """``remove_attendee`` once the caller holds the lock (``lock_registration``): the
+    attendee's calendar entry is withdrawn and the freed seat promotes from the waiting
+    list; the last attendee cancels the whole registration."""
     attendee = _active_attendee(registration, attendee_id)
     if registration.seats == 1:
-        return _cancel(session, event, registration, now)
+        return release_registration(session, event, registration, now)
     attendee.status = AttendeeStatus.CANCELLED
     attendee.cancelled_at = now
     recount_seats(session, event)
@@ -208,12 +231,15 @@ def cancel_registration(
     """Cancel the whole registration; returns the waiting registrations it promoted."""
     now = now or utcnow()
     event, registration = _locked(session, registration, now)
-    return _cancel(session, event, registration, now)
+    return release_registration(session, event, registration, now)
 
 
-def _cancel(
+def release_registration(
     session: DBSession, event: Event, registration: Registration, now: datetime
 ) -> list[Registration]:
+    """``cancel_registration`` once the caller holds the lock (``lock_registration``):
+    every seat is freed, the company told, attendees with a seat get a CANCEL, and the
+    waiting list moves up."""
     had_seats = registration.status is RegistrationStatus.CONFIRMED
     attendees = registration.active_attendees
     for attendee in attendees:

@@ -21,9 +21,9 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from flask_babel import gettext as _
-from sqlalchemy import func, select, update
+from sqlalchemy import Select, func, select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload
 
 from roadshow.database import DBSession, utcnow
 from roadshow.errors import DomainError, NotFound
@@ -175,10 +175,17 @@ def first_taken_email(session: DBSession, event_id: int, emails: Sequence[str]) 
 
 
 def register(
-    session: DBSession, event_id: int, data: RegistrationInput, *, now: datetime | None = None
+    session: DBSession,
+    event_id: int,
+    data: RegistrationInput,
+    *,
+    override_capacity: bool = False,
+    now: datetime | None = None,
 ) -> RegistrationOutcome:
     """Register a company: confirmed if all its attendees fit, else on the waiting list.
 
+    ``override_capacity`` (an organiser's decision, never a company's) confirms the
+    registration even when it does not fit; the seats taken may then exceed the capacity.
     A second call with the same ``submission_key`` returns the first registration. Writes
     the outbox rows for the company (confirmed or waitlisted) and, when confirmed, each
     attendee's calendar invitation, all in the caller's transaction.
@@ -204,7 +211,8 @@ def register(
             data.attendees[taken_index].email, field=f"attendees-{taken_index}-email"
         )
 
-    fits = len(data.attendees) <= event.capacity - seats_taken(session, event.id)
+    free = event.capacity - seats_taken(session, event.id)
+    fits = override_capacity or len(data.attendees) <= free
     token = new_token()
     registration = Registration(
         event=event,
@@ -281,6 +289,21 @@ def _after_lost_race(
     raise email_taken_error(data.attendees[index].email, field=f"attendees-{index}-email")
 
 
+def waiting_list_query(event_id: int) -> Select[Registration]:
+    """The event's waiting registrations with their attendees, in the order they are
+    promoted: oldest first (the one definition of the waiting list's order). One query
+    however long the list (attendees joined; read the result with ``.unique()``)."""
+    return (
+        select(Registration)
+        .where(
+            Registration.event_id == event_id,
+            Registration.status == RegistrationStatus.WAITLISTED,
+        )
+        .order_by(Registration.waitlisted_at, Registration.id)
+        .options(joinedload(Registration.attendees))
+    )
+
+
 def promote_from_waiting_list(
     session: DBSession, event: Event, *, now: datetime | None = None
 ) -> list[Registration]:
@@ -299,15 +322,7 @@ def promote_from_waiting_list(
     free = event.capacity - seats_taken(session, event.id)
     if free <= 0:
         return []
-    waiting = session.scalars(
-        select(Registration)
-        .where(
-            Registration.event_id == event.id,
-            Registration.status == RegistrationStatus.WAITLISTED,
-        )
-        .order_by(Registration.waitlisted_at, Registration.id)
-        .options(selectinload(Registration.attendees))
-    ).all()
+    waiting = session.scalars(waiting_list_query(event.id)).unique().all()
     promoted = []
     for registration in waiting:
         if 0 < registration.seats <= free:
