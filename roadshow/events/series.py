@@ -54,6 +54,7 @@ if TYPE_CHECKING:
 
 MAX_DATES = 200
 HORIZON_YEARS = 5
+FIRST_YEARS = (2000, 2200)
 MAX_DURATION_MINUTES = 24 * 60
 MAX_CAPACITY = 100_000
 SLUG_LENGTH = 100  # the series' slug; its events add "-YYYY-MM-DD" (Event.slug: 120)
@@ -143,8 +144,12 @@ class SeriesDate:
     excluded_because: str | None = None
 
     @property
+    def local_starts_at(self) -> datetime:
+        return self.starts_at.astimezone(ZoneInfo(self.timezone))
+
+    @property
     def local_date(self) -> date:
-        return self.starts_at.astimezone(ZoneInfo(self.timezone)).date()
+        return self.local_starts_at.date()
 
 
 @dataclass(frozen=True)
@@ -358,6 +363,15 @@ def series_dates(rule: SeriesRule, *, language: str = "de") -> SeriesDates:
     (the holiday's name in ``language`` where ``holidays`` has it, else in German; or
     "ausgenommen" for a listed date). Nothing is read or written: this is the preview."""
     local_zone = zone(rule.timezone)
+    if not FIRST_YEARS[0] <= rule.first_local.year <= FIRST_YEARS[1]:
+        raise DomainError(
+            _(
+                "Der erste Termin liegt zwischen %(first)d und %(last)d.",
+                first=FIRST_YEARS[0],
+                last=FIRST_YEARS[1],
+            ),
+            field="starts_at",
+        )
     _check_duration(rule.duration_minutes)
     listed = set(parse_excluded_dates(rule.exclude_dates))
     starts = _rule_starts(rule, local_zone)
