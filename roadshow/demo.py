@@ -28,7 +28,7 @@ from roadshow.events.models import (
     Tour,
     Venue,
 )
-from roadshow.events.services import create_series_events
+from roadshow.events.series import create_series_events
 from roadshow.extensions import db
 from roadshow.partners.models import Partner
 from roadshow.settings import settings

@@ -36,7 +36,7 @@ from roadshow.events.models import (
     Tour,
     Venue,
 )
-from roadshow.events.services import create_series_events
+from roadshow.events.series import create_series_events
 from roadshow.extensions import db
 from roadshow.mail.models import OutboxMessage
 from roadshow.partners.models import Partner

@@ -10,11 +10,9 @@ from __future__ import annotations
 import enum
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime
 from typing import TYPE_CHECKING, Any, Final
-from zoneinfo import ZoneInfo
 
-from dateutil.rrule import rrulestr
 from flask_babel import gettext as _
 from sqlalchemy import ColumnElement, Select, func, select
 from sqlalchemy.orm import selectinload
@@ -22,7 +20,7 @@ from sqlalchemy.orm import selectinload
 from roadshow.accounts.services import record
 from roadshow.database import DBSession, utcnow
 from roadshow.errors import DomainError
-from roadshow.events.models import Event, EventKind, EventPartner, EventStatus, Series, Tour, Venue
+from roadshow.events.models import Event, EventKind, EventPartner, EventStatus, Tour, Venue
 from roadshow.events.signals import announce, event_cancelled, event_changed, event_published
 from roadshow.i18n import format_instant
 from roadshow.partners.models import Partner
@@ -207,56 +205,6 @@ def filter_choices(session: DBSession, *, now: datetime | None = None) -> Filter
         select(Tour).where(Tour.events.any(Event.id.in_(upcoming))).order_by(Tour.title)
     ).all()
     return FilterChoices(list(towns), list(partners), list(tours))
-
-
-def expand_series(series: Series, *, until: datetime | None = None) -> list[datetime]:
-    """The start instants of a series, computed in local wall time.
-
-    A weekly webinar at 10:00 in Europe/Berlin stays at 10:00 local across the change to
-    and from daylight-saving time, so the rule is applied to naive local times.
-    """
-    zone = ZoneInfo(series.timezone)
-    first_local = series.first_starts_at.astimezone(zone).replace(tzinfo=None)
-    rule = rrulestr(series.rrule, dtstart=first_local)
-    limit = until.astimezone(zone).replace(tzinfo=None) if until else None
-    starts = []
-    for local in rule:
-        if limit is not None and local > limit:
-            break
-        starts.append(local.replace(tzinfo=zone).astimezone(UTC))
-        if len(starts) >= 500:  # a rule without end must not run forever
-            break
-    return starts
-
-
-def create_series_events(
-    session: DBSession, series: Series, *, slug_prefix: str, status: EventStatus
-) -> list[Event]:
-    """One ``Event`` per date of the series that does not exist yet (idempotent)."""
-    existing = {e.starts_at for e in series.events}
-    created = []
-    for starts_at in expand_series(series):
-        if starts_at in existing:
-            continue
-        local_day = starts_at.astimezone(ZoneInfo(series.timezone)).date()
-        event = Event(
-            kind=series.kind,
-            status=status,
-            slug=f"{slug_prefix}-{local_day.isoformat()}",
-            title=series.title,
-            description=series.description,
-            tour_id=series.tour_id,
-            series=series,
-            starts_at=starts_at,
-            ends_at=starts_at + timedelta(minutes=series.duration_minutes),
-            timezone=series.timezone,
-            capacity=series.capacity,
-            published_at=utcnow() if status is EventStatus.PUBLISHED else None,
-        )
-        session.add(event)
-        created.append(event)
-    session.flush()
-    return created
 
 
 def change_event(
