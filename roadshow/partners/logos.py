@@ -59,7 +59,7 @@ def read_upload(stream: IO[bytes], max_bytes: int = MAX_BYTES) -> bytes:
         raise DomainError(
             _(
                 "Das Logo ist zu groß: höchstens %(size)s MB.",
-                size=f"{max_bytes / (1024 * 1024):g}",
+                size=format(max_bytes / (1024 * 1024), "g"),
             ),
             field="logo",
         )
