@@ -61,6 +61,7 @@ def test_a_change_shows_who_what_when_and_old_and_new_in_local_time(
     assert "Olga Organisatorin" in changed
     assert "Veranstaltung geändert" in changed
     assert "Veranstaltung „Digital vor Ort: Weilheim“" in changed
+    assert f'href="/organiser/events/{moved_event.id}/edit"' in page
     # the time span, old → new, as local times in Berlin
     assert (
         "Zeit: Di., 6. Juli 2027, 18:00 Uhr – Di., 6. Juli 2027, 21:00 Uhr → "

@@ -219,11 +219,20 @@ def test_an_uploaded_logo_is_stored_and_served(app, client, submit_form, organis
         ),
         (lambda: (b"Das ist kein Bild, nur Text.", "logo.png"), "PNG, JPEG oder WebP"),
         (lambda: (image_bytes(fmt="GIF"), "logo.gif"), "PNG, JPEG oder WebP"),
+        (lambda: (b"", "leer.png"), "Die Datei ist leer."),
         (lambda: (noise_png(620), "gross.png"), "höchstens 1 MB"),
         (lambda: (image_bytes((5000, 5000), mode="1"), "breit.png"), "4000 × 4000 Pixel"),
         (lambda: (png_claiming(100_000, 100_000), "bombe.png"), "4000 × 4000 Pixel"),
     ],
-    ids=["svg", "text-named-png", "gif", "over-1-mb", "huge-dimensions", "decompression-bomb"],
+    ids=[
+        "svg",
+        "text-named-png",
+        "gif",
+        "empty",
+        "over-1-mb",
+        "huge-dimensions",
+        "decompression-bomb",
+    ],
 )
 def test_a_bad_logo_is_refused_and_nothing_is_stored(
     app, client, organiser, make_partner, upload, message

@@ -94,7 +94,7 @@ def _save(
     action: str,
 ) -> SavedPartner:
     values = _checked_values(session, partner.id if partner else None, data)
-    image = check_logo(logo.data) if logo is not None and logo.data else None
+    image = check_logo(logo.data) if logo is not None and logo.data is not None else None
     if partner is None:
         partner = Partner(name="", slug="", industry="", description="")
         session.add(partner)

@@ -122,9 +122,10 @@ def audit_page(session: DBSession, query: Select[AuditLog, str, str, str], page:
     return AuditPage(lines, page, has_next=len(rows) > PAGE_SIZE)
 
 
-def recorded_actions(session: DBSession) -> list[tuple[str, str]]:
-    """The action codes in the log, with their labels, for the filter (one query)."""
-    codes = session.scalars(select(AuditLog.action).distinct()).all()
+def action_choices(current: str = "") -> list[tuple[str, str]]:
+    """The actions to filter by, with their labels: every labelled one, and the current
+    choice even without a label. (No ``DISTINCT`` over a log that only grows.)"""
+    codes = set(ACTION_LABELS) | ({current} if current else set())
     return sorted(((code, action_label(code)) for code in codes), key=lambda pair: pair[1])
 
 
@@ -171,6 +172,10 @@ def _subject_url(entry: AuditLog) -> str | None:
         return url_for("backoffice.edit_partner", partner_id=entry.object_id)
     if entry.object_type == "user" and entry.object_id:
         return url_for("backoffice.user_audit", user_id=entry.object_id)
+    if entry.object_type == "event" and entry.event_id:
+        return url_for("backoffice.edit_event", event_id=entry.event_id)
+    if entry.object_type == "registration" and entry.event_id:
+        return url_for("backoffice.registrations", event_id=entry.event_id)
     if entry.event_id:
         return url_for("backoffice.event_audit", event_id=entry.event_id)
     return None

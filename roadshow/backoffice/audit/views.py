@@ -9,10 +9,10 @@ from flask import render_template, request, url_for
 
 from roadshow.accounts.models import AuditLog, User
 from roadshow.backoffice.audit.entries import (
+    action_choices,
     action_label,
     audit_page,
     entries_query,
-    recorded_actions,
 )
 from roadshow.backoffice.blueprint import bp
 from roadshow.events.models import Event
@@ -42,7 +42,7 @@ def audit() -> str:
     return render_template(
         "backoffice/audit/list.html",
         result=audit_page(db.session, query, _page_number()),
-        actions=recorded_actions(db.session),
+        actions=action_choices(action),
         action=action,
         action_name=action_label(action) if action else None,
         page_url=_page_url("backoffice.audit", **({"action": action} if action else {})),
