@@ -53,11 +53,12 @@ def create_app(config: dict[str, Any] | None = None, instance_path: str | None =
     login_manager.init_app(app)
     i18n.init_app(app)
 
-    from roadshow import accounts, api, backoffice, demo, events, registrations
+    from roadshow import accounts, api, backoffice, demo, events, partners, registrations
     from roadshow import calendar as calendar_feeds
     from roadshow.mail import init_app as init_mail_domain
 
     init_mail_domain(app)
+    partners.init_app(app)
     accounts.init_app(app)
     events.init_app(app)
     registrations.init_app(app)

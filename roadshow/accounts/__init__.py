@@ -8,7 +8,7 @@ from roadshow.extensions import db, login_manager
 
 
 def init_app(app: Flask) -> None:
-    from roadshow.accounts import cli, views
+    from roadshow.accounts import audit, cli, views
     from roadshow.accounts.models import User
 
     login_manager.login_view = "accounts.login"
@@ -20,3 +20,4 @@ def init_app(app: Flask) -> None:
 
     app.register_blueprint(views.bp)
     app.cli.add_command(cli.users)
+    audit.listen_to_partners()
