@@ -15,6 +15,7 @@ from wtforms import (
     DateTimeLocalField,
     IntegerField,
     SearchField,
+    SelectChoice,
     SelectField,
     SelectMultipleField,
     StringField,
@@ -66,12 +67,13 @@ class EventFilterForm(FlaskForm):
     tour = SelectField(_l("Tour"), validators=[Optional()])
 
     def offer(self, tours: Sequence[Tour]) -> None:
+        everything = SelectChoice("", _("alle"))
         self.status.choices = [
-            ("", _("alle")),
-            *((status.value, str(STATUS_LABELS[status])) for status in EventStatus),
+            everything,
+            *(SelectChoice(status.value, STATUS_LABELS[status]) for status in EventStatus),
         ]
-        self.kind.choices = [("", _("alle")), *((k.value, str(k.label)) for k in EventKind)]
-        self.tour.choices = [("", _("alle")), *((str(t.id), t.title) for t in tours)]
+        self.kind.choices = [everything, *(SelectChoice(k.value, k.label) for k in EventKind)]
+        self.tour.choices = [everything, *(SelectChoice(str(t.id), t.title) for t in tours)]
 
 
 class ChangeEventForm(FlaskForm):
@@ -94,8 +96,8 @@ class ChangeEventForm(FlaskForm):
 
     def offer_venues(self, venues: Sequence[Venue]) -> None:
         self.venue_id.choices = [
-            (ONLINE, _("online")),
-            *((v.id, f"{v.name}, {v.town}") for v in venues),
+            SelectChoice(ONLINE, _("online")),
+            *(SelectChoice(v.id, f"{v.name}, {v.town}") for v in venues),
         ]
 
     def show(self, event: Event) -> None:
@@ -106,8 +108,8 @@ class ChangeEventForm(FlaskForm):
         self.join_url.data = event.join_url or ""
 
 
-def _tour_choices(tours: Sequence[Tour]) -> list[tuple[int, str]]:
-    return [(NO_TOUR, _("keine Tour")), *((t.id, t.title) for t in tours)]
+def _tour_choices(tours: Sequence[Tour]) -> list[SelectChoice]:
+    return [SelectChoice(NO_TOUR, _("keine Tour")), *(SelectChoice(t.id, t.title) for t in tours)]
 
 
 class EventDetailsForm(FlaskForm):
@@ -148,7 +150,7 @@ class EventDetailsForm(FlaskForm):
 class NewEventForm(EventDetailsForm):
     kind = SelectField(
         _l("Art"),
-        choices=[(k.value, k.label) for k in EventKind],
+        choices=[SelectChoice(k.value, k.label) for k in EventKind],
         default=EventKind.STOP.value,
     )
     venue_id = SelectField(_l("Ort"), coerce=int)
@@ -174,8 +176,8 @@ class NewEventForm(EventDetailsForm):
 
     def offer_venues(self, venues: Sequence[Venue]) -> None:
         self.venue_id.choices = [
-            (ONLINE, _("online (nur Webinare)")),
-            *((v.id, f"{v.name}, {v.town}") for v in venues),
+            SelectChoice(ONLINE, _("online (nur Webinare)")),
+            *(SelectChoice(v.id, f"{v.name}, {v.town}") for v in venues),
         ]
 
 
@@ -195,7 +197,7 @@ class PartnerRolesForm(FlaskForm):
 
     def offer_partners(self, partners: Sequence[Partner]) -> None:
         for _role, field in self.role_fields():
-            field.choices = [(p.id, p.name) for p in partners]
+            field.choices = [SelectChoice(p.id, p.name) for p in partners]
 
     def show(self, event: Event) -> None:
         for role, field in self.role_fields():
