@@ -255,6 +255,8 @@ def test_moving_into_a_booked_slot_warns_before_the_preview(
     assert "Speichern und benachrichtigen" not in page
     preview = submit_form(edit, {**data, "override_conflicts": "y"})
     page = preview.get_data(as_text=True)
+    back = press(client, page, edit, "back").get_data(as_text=True)  # to the form, input kept
+    assert f'value="{YEAR}-06-02T19:00"' in back and "Trotzdem speichern" in back
     assert "0 Teilnehmende aus 0 Firmen erhalten eine aktualisierte Einladung" in page
     assert press(client, page, edit, "confirm").status_code == 302
     entry = db.session.scalar(select(AuditLog).where(AuditLog.action == "event.changed"))

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Select, func, select
@@ -104,18 +104,7 @@ def tour_overview(session: DBSession) -> list[TourRow]:
         .outerjoin(stops, stops.c.tour_id == Tour.id)
         .order_by(stops.c.first.is_(None), stops.c.first, Tour.title, Tour.id)
     ).all()
-    return [
-        TourRow(tour, stops or 0, _aware(first), _aware(last)) for tour, stops, first, last in rows
-    ]
-
-
-def _aware(value: datetime | str | None) -> datetime | None:
-    """An aggregate of a ``UTCDateTime`` column arrives without the column's type."""
-    if value is None:
-        return None
-    if isinstance(value, str):
-        value = datetime.fromisoformat(value)
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+    return [TourRow(tour, stops or 0, first, last) for tour, stops, first, last in rows]
 
 
 def tour_stops(session: DBSession, tour: Tour) -> Sequence[Event]:
