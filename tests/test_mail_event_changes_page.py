@@ -14,6 +14,7 @@ from roadshow.mail.delivery import deliver_due
 from roadshow.mail.models import OutboxMessage
 from tests.fixtures_mail import calendar_parts
 from tests.fixtures_pages import PASSWORD, log_in
+from tests.fixtures_planning import press
 
 SUMMER = datetime(2027, 7, 6, 16, 0, tzinfo=UTC)  # 18:00–21:00 in Berlin
 
@@ -53,7 +54,7 @@ def test_moving_an_event_on_the_page_sends_the_update(
     assert 'value="2027-07-06T19:00"' in text  # what was typed stays
     assert db.session.scalar(select(func.count()).select_from(OutboxMessage)) == 0
 
-    response = submit_form(
+    preview = submit_form(
         url,
         {
             "starts_at": "2027-07-06T19:00",
@@ -62,6 +63,15 @@ def test_moving_an_event_on_the_page_sends_the_update(
             "join_url": "",
         },
     )
+    assert preview.status_code == 200
+    assert "1 Teilnehmende·r aus 1 Firma erhält eine aktualisierte Einladung" in preview.get_data(
+        as_text=True
+    )
+    db.session.expire_all()
+    assert (event.starts_at, event.sequence) == (SUMMER, 0)  # nothing saved yet
+    assert db.session.scalar(select(func.count()).select_from(OutboxMessage)) == 0
+
+    response = press(client, preview.get_data(as_text=True), url, "confirm")
     assert response.status_code == 302
     db.session.expire_all()
     assert (event.starts_at, event.sequence) == (SUMMER.replace(hour=17), 1)
@@ -147,7 +157,9 @@ def test_an_organiser_moves_an_event_by_an_hour_in_a_browser(
     page.get_by_role("button", name="Einloggen").click()
     page.get_by_label("Beginn", exact=True).fill("2027-07-06T19:00")
     page.get_by_label("Ende", exact=True).fill("2027-07-06T22:00")
-    page.get_by_role("button", name="Änderung speichern").click()
+    page.get_by_role("button", name="Änderung prüfen").click()
+    assert "1 Teilnehmende·r aus 1 Firma" in page.inner_text("#impact")
+    page.get_by_role("button", name="Speichern und benachrichtigen").click()
     page.wait_for_selector(".flash")
     assert "Alle Angemeldeten erhalten die Änderung" in page.inner_text(".flash")
     assert page.get_by_label("Beginn", exact=True).input_value() == "2027-07-06T19:00"

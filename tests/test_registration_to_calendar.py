@@ -19,6 +19,7 @@ from roadshow.registrations.models import Registration, RegistrationStatus
 from tests.conftest import csrf_token_from
 from tests.fixtures_feeds import berlin, next_year
 from tests.fixtures_mail import CalendarApp, agree, calendar_parsers, calendar_parts
+from tests.fixtures_planning import press
 from tests.fixtures_registrations import form_fields
 
 # Registration needs an event ahead: 18:00 CEST on 6 July of next year.
@@ -116,7 +117,8 @@ def test_register_remove_promote_move_cancel_ends_in_the_calendar(
     assert registration_of("eva@wagner.example").status is RegistrationStatus.CONFIRMED
     deliver_all_due(db.session)
 
-    # The organiser moves the event by an hour on the organiser page, then cancels it.
+    # The organiser moves the event by an hour on the organiser page (after the preview of
+    # who will be told), then cancels it.
     make_user(email="olga@roadshow.example", password="organiser-password", role=Role.ORGANISER)
     submit_form("/login", {"email": "olga@roadshow.example", "password": "organiser-password"})
     edit = f"/organiser/events/{event.id}/edit"
@@ -129,7 +131,9 @@ def test_register_remove_promote_move_cancel_ends_in_the_calendar(
             "join_url": "",
         },
     )
-    assert moved.status_code in (302, 303), moved.get_data(as_text=True)
+    assert "aktualisierte Einladung" in moved.get_data(as_text=True)  # the preview first
+    saved = press(client, moved.get_data(as_text=True), edit, "confirm")
+    assert saved.status_code in (302, 303), saved.get_data(as_text=True)
     deliver_all_due(db.session)
     cancelled = submit_form(edit, {"confirm": "y"}, action=f"/organiser/events/{event.id}/cancel")
     assert cancelled.status_code in (302, 303)

@@ -18,6 +18,7 @@ from sqlalchemy import Select, or_, select
 from roadshow.database import DBSession
 from roadshow.errors import DomainError, NotFound
 from roadshow.events.models import Event, EventKind, EventPartner, EventStatus, Tour, Venue
+from roadshow.events.services import UNCHANGED, Unchanged
 from roadshow.partners.models import Partner
 
 CRITERIA = ("tours", "towns", "kinds", "partners")
@@ -86,8 +87,11 @@ class FeedFilter:
             query = query.where(or_(*place_or_kind))
         return query
 
-    def matches(self, event: Event) -> bool:
-        """The same rule as ``apply``, for one loaded event (used for notifications)."""
+    def matches(self, event: Event, *, town: str | None | Unchanged = UNCHANGED) -> bool:
+        """The same rule as ``apply``, for one loaded event (used for notifications).
+
+        ``town`` asks about the event as it would be after a move to that town (``None``:
+        online), for a preview of who would hear of the move."""
         if self.tours and (event.tour is None or event.tour.slug not in self.tours):
             return False
         if self.partners and not any(
@@ -95,7 +99,8 @@ class FeedFilter:
         ):
             return False
         if self.towns or self.kinds:
-            return event.town in self.towns or event.kind.value in self.kinds
+            where = event.town if isinstance(town, Unchanged) else town
+            return where in self.towns or event.kind.value in self.kinds
         return True
 
 

@@ -13,6 +13,7 @@ from roadshow.calendar.models import Subscriber, SubscriberStatus
 from roadshow.calendar.services import subscription_links
 from roadshow.database import DBSession
 from roadshow.events.models import Event, EventStatus
+from roadshow.events.services import UNCHANGED, Unchanged
 from roadshow.events.signals import event_cancelled, event_changed, event_published
 from roadshow.mail.services import enqueue
 from roadshow.urls import external_url
@@ -20,18 +21,17 @@ from roadshow.urls import external_url
 NoticeKind = Literal["published", "changed", "cancelled"]
 
 
-def notify_subscribers(session: DBSession, event: Event, what: NoticeKind) -> int:
-    """Queue a notice to every subscriber who asked for mail and whose filter holds
-    ``event``; returns how many subscribers that is (a repeat queues nothing new).
+def subscribers_to_notify(
+    session: DBSession, event: Event, *, town: str | None | Unchanged = UNCHANGED
+) -> list[Subscriber]:
+    """The subscribers a notice about ``event`` reaches: confirmed, asking for mail, and
+    with a filter that holds the event. Drafts reach nobody.
 
-    It runs in the transaction that publishes, changes or cancels the event, after the
-    change is made (so the notice shows the new time and SEQUENCE): the events domain's
-    signals call it. A notice is queued once
-    per subscriber, event, kind and change: calling it twice for the same change sends
-    nothing more. Drafts are never announced.
+    ``town`` counts them for the event as it would be after a move (``None``: online);
+    ``notify_subscribers`` runs after the change is made and needs none. One query.
     """
     if event.status is EventStatus.DRAFT:
-        return 0
+        return []
     subscribers = session.scalars(
         select(Subscriber)
         .where(
@@ -40,12 +40,26 @@ def notify_subscribers(session: DBSession, event: Event, what: NoticeKind) -> in
         )
         .order_by(Subscriber.id)
     ).all()
+    return [s for s in subscribers if FeedFilter.from_json(s.filters).matches(event, town=town)]
+
+
+def notify_subscribers(session: DBSession, event: Event, what: NoticeKind) -> int:
+    """Queue a notice to every subscriber who asked for mail and whose filter holds
+    ``event`` (``subscribers_to_notify``); returns how many subscribers that is (a repeat
+    queues nothing new).
+
+    It runs in the transaction that publishes, changes or cancels the event, after the
+    change is made (so the notice shows the new time and SEQUENCE): the events domain's
+    signals call it. A notice is queued once
+    per subscriber, event, kind and change: calling it twice for the same change sends
+    nothing more. Drafts are never announced.
+    """
+    subscribers = subscribers_to_notify(session, event)
+    if not subscribers:
+        return 0
     event_url = external_url("events.detail", slug=event.slug)
     changed_at = event_changed_at(event).isoformat()
-    concerned = 0
     for subscriber in subscribers:
-        if not FeedFilter.from_json(subscriber.filters).matches(event):
-            continue
         links = subscription_links(subscriber)
         enqueue(
             session,
@@ -62,8 +76,7 @@ def notify_subscribers(session: DBSession, event: Event, what: NoticeKind) -> in
             },
             event_id=event.id,
         )
-        concerned += 1
-    return concerned
+    return len(subscribers)
 
 
 def _published(event: Event, *, session: DBSession) -> int:

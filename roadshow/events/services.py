@@ -207,24 +207,18 @@ def filter_choices(session: DBSession, *, now: datetime | None = None) -> Filter
     return FilterChoices(list(towns), list(partners), list(tours))
 
 
-def change_event(
-    session: DBSession,
+def pending_changes(
     event: Event,
     *,
     starts_at: datetime | Unchanged = UNCHANGED,
     ends_at: datetime | Unchanged = UNCHANGED,
     venue: Venue | None | Unchanged = UNCHANGED,
     join_url: str | None | Unchanged = UNCHANGED,
-    actor: User | None = None,
 ) -> list[EventChange]:
-    """Move an event in time, to another venue (``None``: online) or to another join link
-    (``None`` or "": none), and tell attendees.
+    """What ``change_event`` with these arguments would change, without changing anything.
 
-    ``UNCHANGED`` (the default) leaves a value as it is; a new start without a new end
-    keeps the duration. Only webinars can take place online: a stop or workshop keeps a
-    venue. A change raises the event's SEQUENCE and is announced (``event_changed``), so
-    every confirmed attendee's calendar applies the updated invitation queued in this
-    transaction. Returns what changed (nothing: nothing queued).
+    Raises the same ``DomainError`` as ``change_event`` would; an empty list means that
+    nothing would change (and nobody would be told).
     """
     if event.status is EventStatus.CANCELLED:
         raise DomainError(_("Eine abgesagte Veranstaltung kann nicht mehr geändert werden."))
@@ -252,14 +246,50 @@ def change_event(
         new_join_url = (join_url or "").strip() or None
         if new_join_url != event.join_url:
             changes.append(EventChange("join_url", old=event.join_url, new=new_join_url))
+    return changes
+
+
+def change_event(
+    session: DBSession,
+    event: Event,
+    *,
+    starts_at: datetime | Unchanged = UNCHANGED,
+    ends_at: datetime | Unchanged = UNCHANGED,
+    venue: Venue | None | Unchanged = UNCHANGED,
+    join_url: str | None | Unchanged = UNCHANGED,
+    actor: User | None = None,
+    audit_details: Mapping[str, Any] | None = None,
+) -> list[EventChange]:
+    """Move an event in time, to another venue (``None``: online) or to another join link
+    (``None`` or "": none), and tell attendees.
+
+    ``UNCHANGED`` (the default) leaves a value as it is; a new start without a new end
+    keeps the duration. Only webinars can take place online: a stop or workshop keeps a
+    venue. A change raises the event's SEQUENCE and is announced (``event_changed``), so
+    every confirmed attendee's calendar applies the updated invitation queued in this
+    transaction. ``audit_details`` go into the audit entry as well (e.g. the conflicts an
+    organiser overrode). Returns what changed (nothing: nothing queued).
+    """
+    changes = pending_changes(
+        event, starts_at=starts_at, ends_at=ends_at, venue=venue, join_url=join_url
+    )
     if not changes:
         return []
-    event.starts_at, event.ends_at = new_starts, new_ends
+    for change in changes:
+        if change.field == "time":
+            event.starts_at, event.ends_at = change.new
     if not isinstance(venue, Unchanged):
         event.venue = venue
     if not isinstance(join_url, Unchanged):
         event.join_url = (join_url or "").strip() or None
-    _raise_sequence(session, event, "event.changed", actor, [c.as_json() for c in changes])
+    _raise_sequence(
+        session,
+        event,
+        "event.changed",
+        actor,
+        [c.as_json() for c in changes],
+        **(audit_details or {}),
+    )
     announce(event_changed, event, session=session, changes=changes)
     return changes
 
@@ -300,8 +330,9 @@ def _raise_sequence(
     action: str,
     actor: User | None,
     changes: list[dict[str, object]],
+    **details: Any,
 ) -> None:
     event.sequence += 1
     event.content_changed_at = utcnow()
-    record(session, action, event, actor, sequence=event.sequence, changes=changes)
+    record(session, action, event, actor, sequence=event.sequence, changes=changes, **details)
     session.flush()
