@@ -113,3 +113,12 @@ def test_a_change_and_a_new_event_are_announced_in_the_subscribers_language(
     assert "This event in your calendar subscription has changed" in notices(db)[0].text_body
     assert db.session.scalar(select(func.count()).select_from(Subscriber)) == 1
     assert last_mail("english@example.org", "calendar/event_notice").language == "en"
+
+
+def test_cancelling_a_draft_tells_no_subscriber(db, client, submit_form, make_event):
+    subscribe(submit_form, "alles@example.org", notify_by_email="y")
+    confirm(client, submit_form, "alles@example.org")
+    draft = make_event(status=EventStatus.DRAFT)
+    assert cancel_event(db.session, draft) == 0
+    db.session.commit()
+    assert notices(db) == []

@@ -306,9 +306,12 @@ def cancel_event(session: DBSession, event: Event, actor: User | None = None) ->
     """
     if event.status is EventStatus.CANCELLED:
         raise DomainError(_("Die Veranstaltung ist bereits abgesagt."))
+    was_draft = event.status is EventStatus.DRAFT
     event.status = EventStatus.CANCELLED
     event.cancelled_at = utcnow()
     _raise_sequence(session, event, "event.cancelled", actor, [])
+    if was_draft:  # never public, nobody registered: there is no one to tell
+        return 0
     return announce(event_cancelled, event, session=session)
 
 
