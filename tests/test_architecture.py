@@ -122,6 +122,7 @@ def test_shared_helpers_exist_once():
         "seats_taken",
         "registration_closed_reason",
         "propose_slug",
+        "changed_fields",
     ):
         assert len(definitions.get(helper, [])) == 1, (helper, definitions.get(helper))
 

@@ -113,23 +113,3 @@ def record(
     )
     session.add(entry)
     return entry
-
-
-def changed_fields(obj: Any, values: dict[str, Any]) -> list[dict[str, Any]]:
-    """Set ``values`` on ``obj``; the changes as the audit log keeps them, old and new
-    (plain JSON: dates as ISO text, enums by value). Unchanged values are left out."""
-    changes = []
-    for name, new in values.items():
-        old = getattr(obj, name)
-        if old != new:
-            changes.append({"field": name, "old": _plain(old), "new": _plain(new)})
-            setattr(obj, name, new)
-    return changes
-
-
-def _plain(value: Any) -> Any:
-    if hasattr(value, "isoformat"):
-        return value.isoformat()
-    if hasattr(value, "value") and not isinstance(value, (int, float, str)):
-        return value.value
-    return value

@@ -25,7 +25,8 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 
 from roadshow.accounts.models import User
-from roadshow.accounts.services import changed_fields, record
+from roadshow.accounts.services import record
+from roadshow.changes import changed_fields
 from roadshow.database import DBSession
 from roadshow.errors import DomainError
 from roadshow.events.conflicts import Conflict, ConflictsFound, PlannedSlot, find_conflicts

@@ -34,7 +34,8 @@ from flask_babel import gettext as _
 from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.orm import selectinload
 
-from roadshow.accounts.services import changed_fields, record
+from roadshow.accounts.services import record
+from roadshow.changes import changed_fields
 from roadshow.database import DBSession, utcnow
 from roadshow.errors import DomainError
 from roadshow.events.models import (

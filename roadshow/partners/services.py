@@ -22,6 +22,7 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
+from roadshow.changes import changed_fields
 from roadshow.database import DBSession
 from roadshow.errors import DomainError
 from roadshow.partners.logos import check_logo, discard_logo, store_logo
@@ -98,15 +99,15 @@ def _save(
     if partner is None:
         partner = Partner(name="", slug="", industry="", description="")
         session.add(partner)
-    changes = _apply(partner, values)
+    changes = changed_fields(partner, values)
     new_file = obsolete = None
     if logo is not None and image is not None:
         new_file = store_logo(logo.folder, image)
         obsolete = partner.logo_filename
-        changes += _apply(partner, {"logo_filename": new_file})
+        changes += changed_fields(partner, {"logo_filename": new_file})
     elif logo is not None and logo.remove and partner.logo_filename:
         obsolete = partner.logo_filename
-        changes += _apply(partner, {"logo_filename": None})
+        changes += changed_fields(partner, {"logo_filename": None})
     try:
         session.flush()
     except IntegrityError as error:  # another request took the slug after our check
@@ -181,14 +182,3 @@ def _website(text: str) -> str | None:
     if parts.scheme.lower() not in ("http", "https") or not host:
         raise problem
     return text
-
-
-def _apply(partner: Partner, values: dict[str, Any]) -> list[dict[str, Any]]:
-    """Set ``values``; what changed, as the audit log keeps it (all values are text)."""
-    changes = []
-    for name, new in values.items():
-        old = getattr(partner, name)
-        if old != new and (old or new):  # "" and None are the same "nothing"
-            changes.append({"field": name, "old": old or None, "new": new})
-        setattr(partner, name, new)
-    return changes

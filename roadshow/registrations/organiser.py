@@ -25,7 +25,8 @@ from sqlalchemy import ColumnElement, Select, and_, exists, func, or_, select
 from sqlalchemy.orm import joinedload, selectinload
 
 from roadshow.accounts.models import User
-from roadshow.accounts.services import changed_fields, record
+from roadshow.accounts.services import record
+from roadshow.changes import changed_fields
 from roadshow.database import DBSession, utcnow
 from roadshow.errors import DomainError, NotFound
 from roadshow.events.models import Event, EventStatus
