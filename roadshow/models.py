@@ -1,6 +1,6 @@
 """Every model, imported in one place so that Alembic and the tests see the whole schema."""
 
-from roadshow.accounts.models import AuditLog, Role, User
+from roadshow.accounts.models import ApiToken, AuditLog, Role, SiteSetting, User
 from roadshow.attendance.models import CheckIn, CheckInMethod
 from roadshow.calendar.models import Subscriber, SubscriberStatus
 from roadshow.events.models import (
@@ -23,6 +23,8 @@ from roadshow.registrations.models import (
 )
 
 __all__ = [
+    "ApiToken",
+    "SiteSetting",
     "Attendee",
     "AttendeeStatus",
     "AuditLog",

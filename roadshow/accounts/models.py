@@ -41,12 +41,30 @@ class User(UserMixin, TimestampMixin, Base):
     )
     active: Mapped[bool] = mapped_column(default=True)
     last_login_at: Mapped[datetime | None]
+    # Raised at logout and at a password change: sessions carry it, and a session with an
+    # older number is not logged in any more (a replayed cookie gives nothing).
+    session_version: Mapped[int] = mapped_column(default=1, server_default="1")
+    password_changed_at: Mapped[datetime | None]
+    # TOTP second factor (RFC 6238): the base32 secret, set once it was confirmed with a
+    # code; recovery codes are stored as SHA-256 hashes and each works once.
+    totp_secret: Mapped[str | None] = mapped_column(sa.String(64))
+    totp_enabled_at: Mapped[datetime | None]
+    recovery_code_hashes: Mapped[list[str]] = mapped_column(
+        sa.JSON, default=list, server_default="[]"
+    )
 
     partner: Mapped[Partner | None] = relationship()
 
     @property
     def is_active(self) -> bool:  # Flask-Login
         return self.active
+
+    def get_id(self) -> str:  # Flask-Login: what the session and remember cookie carry
+        return f"{self.id}.{self.session_version}"
+
+    @property
+    def is_admin(self) -> bool:
+        return self.role is Role.ADMIN
 
     @property
     def is_organiser(self) -> bool:
@@ -71,11 +89,22 @@ class ApiToken(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int] = mapped_column(sa.ForeignKey("user.id", ondelete="CASCADE"), index=True)
     token_hash: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    label: Mapped[str] = mapped_column(sa.String(100), default="", server_default="")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     last_used_at: Mapped[datetime | None]
     revoked_at: Mapped[datetime | None]
 
     user: Mapped[User] = relationship()
+
+
+class SiteSetting(Base):
+    """A setting an admin changes in the product (not in the environment), e.g.
+    ``require_totp_for_organisers``."""
+
+    __tablename__ = "site_setting"
+
+    key: Mapped[str] = mapped_column(sa.String(80), primary_key=True)
+    value: Mapped[Any] = mapped_column(sa.JSON)
 
 
 class AuditLog(Base):

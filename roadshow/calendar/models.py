@@ -55,3 +55,4 @@ class Subscriber(TimestampMixin, Base):
     confirmed_at: Mapped[datetime | None]
     confirmed_ip: Mapped[str | None] = mapped_column(sa.String(45))
     cancelled_at: Mapped[datetime | None]
+    anonymised_at: Mapped[datetime | None]  # erased on request or after the retention period

@@ -70,6 +70,7 @@ class OutboxMessage(TimestampMixin, Base):
     locked_at: Mapped[datetime | None]
     last_error: Mapped[str | None] = mapped_column(sa.Text)
     sent_at: Mapped[datetime | None]
+    anonymised_at: Mapped[datetime | None]  # recipient and bodies erased (DSGVO)
     event_id: Mapped[int | None] = mapped_column(
         sa.ForeignKey("event.id", ondelete="SET NULL"), index=True
     )

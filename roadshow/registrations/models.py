@@ -151,5 +151,6 @@ class Attendee(TimestampMixin, Base):
         enum_column(AttendeeStatus), default=AttendeeStatus.ACTIVE
     )
     cancelled_at: Mapped[datetime | None]
+    anonymised_at: Mapped[datetime | None]  # erased on request or after the retention period
 
     registration: Mapped[Registration] = relationship(back_populates="attendees")
