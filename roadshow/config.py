@@ -65,7 +65,9 @@ class Config:
     RATELIMIT_STORAGE_URI = "memory://"
     RATELIMIT_HEADERS_ENABLED = True
     REGISTRATION_RATE_LIMIT = "20 per minute;200 per hour"
-    LOGIN_RATE_LIMIT = "10 per minute"
+    LOGIN_RATE_LIMIT = "10 per minute"  # per client address
+    LOGIN_ACCOUNT_RATE_LIMIT = "5 per minute;30 per hour"  # per email typed, from anywhere
+    RESET_LINK_RATE_LIMIT = "5 per minute;20 per hour"  # asking for reset links, per address
 
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"

@@ -4,9 +4,18 @@ import click
 from flask.cli import with_appcontext
 
 from roadshow.accounts.models import Role
-from roadshow.accounts.services import create_user, issue_api_token, user_by_email
+from roadshow.accounts.services import (
+    create_user,
+    invite_user,
+    issue_api_token,
+    partner_by_slug,
+    user_by_email,
+)
 from roadshow.errors import DomainError
 from roadshow.extensions import db
+from roadshow.i18n import DEFAULT_LANGUAGE, LANGUAGE_NAMES
+from roadshow.mail.addresses import normalize_email
+from roadshow.partners.models import Partner
 
 
 @click.group()
@@ -14,28 +23,77 @@ def users() -> None:
     """Manage user accounts."""
 
 
+def _role_and_partner(role: str, partner_slug: str | None) -> tuple[Role, Partner | None]:
+    """``--role`` and ``--partner SLUG`` as the services take them."""
+    if partner_slug is None:
+        return Role(role), None
+    try:
+        return Role(role), partner_by_slug(db.session, partner_slug)
+    except DomainError as error:
+        raise click.ClickException(error.message) from error
+
+
+ROLE_OPTION = click.option(
+    "--role", type=click.Choice([r.value for r in Role]), default=Role.ORGANISER.value
+)
+PARTNER_OPTION = click.option(
+    "--partner", "partner_slug", default=None, help="The partner's slug (role partner only)."
+)
+
+
 @users.command("create")
 @click.option("--email", required=True)
 @click.option("--name", required=True)
-@click.option("--role", type=click.Choice([r.value for r in Role]), default=Role.ORGANISER.value)
-@click.option("--partner-id", type=int, default=None)
+@ROLE_OPTION
+@PARTNER_OPTION
 @click.password_option()
 @with_appcontext
-def create(email: str, name: str, role: str, partner_id: int | None, password: str) -> None:
+def create(email: str, name: str, role: str, partner_slug: str | None, password: str) -> None:
     """Create a user who logs in with EMAIL and PASSWORD."""
+    chosen_role, partner = _role_and_partner(role, partner_slug)
     try:
         user = create_user(
             db.session,
             email=email,
             name=name,
             password=password,
-            role=Role(role),
-            partner_id=partner_id,
+            role=chosen_role,
+            partner=partner,
         )
     except DomainError as error:
         raise click.ClickException(error.message) from error
     db.session.commit()
     click.echo(f"Created {user.role.value} {user.email}")
+
+
+@users.command("invite")
+@click.argument("email")
+@click.option("--name", required=True)
+@ROLE_OPTION
+@PARTNER_OPTION
+@click.option("--language", type=click.Choice(list(LANGUAGE_NAMES)), default=DEFAULT_LANGUAGE)
+@with_appcontext
+def invite(email: str, name: str, role: str, partner_slug: str | None, language: str) -> None:
+    """Invite EMAIL: queue the mail with a link that sets the password, and print the link.
+
+    The link works once, for 48 hours.
+    """
+    chosen_role, partner = _role_and_partner(role, partner_slug)
+    try:
+        link = invite_user(
+            db.session,
+            email=email,
+            name=name,
+            role=chosen_role,
+            partner=partner,
+            language=language,
+            actor=None,
+        )
+    except DomainError as error:
+        raise click.ClickException(error.message) from error
+    db.session.commit()
+    click.echo(f"Invited {chosen_role.value} {normalize_email(email)}; the invitation is queued.")
+    click.echo(link)
 
 
 @users.command("token")
