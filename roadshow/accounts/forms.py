@@ -38,10 +38,16 @@ class ChangePasswordForm(SetPasswordForm):
     )
 
 
+def _stripped(value: str | None) -> str | None:
+    return value.strip() if isinstance(value, str) else value
+
+
 def email_field(missing: str | LazyString) -> EmailField:
-    """A required email address; ``missing`` says what to do when it is left empty."""
+    """A required email address (spaces around it dropped); ``missing`` says what to do
+    when it is left empty."""
     return EmailField(
         _l("E-Mail"),
+        filters=[_stripped],
         validators=[
             DataRequired(missing),
             Email(_l("Das sieht nicht wie eine E-Mail-Adresse aus.")),

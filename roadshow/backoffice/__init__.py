@@ -19,5 +19,6 @@ def init_app(app: Flask) -> None:
     from roadshow.backoffice.planning import views as planning_views  # noqa: F401
     from roadshow.backoffice.registrations import views as registration_views  # noqa: F401
     from roadshow.backoffice.series import views as series_views  # noqa: F401
+    from roadshow.backoffice.users import views as user_views  # noqa: F401
 
     app.register_blueprint(bp)

@@ -1,0 +1,1 @@
+"""Admins' pages for user accounts: the list, inviting, changing role and partner, deactivating."""
