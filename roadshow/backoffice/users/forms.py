@@ -13,6 +13,7 @@ from roadshow.accounts.forms import email_field
 from roadshow.accounts.models import Role
 from roadshow.i18n import DEFAULT_LANGUAGE, LANGUAGE_NAMES
 from roadshow.partners.models import Partner
+from roadshow.registrations.forms import clean_text, select_choices
 
 ROLE_LABELS: dict[Role, LazyString] = {
     Role.ADMIN: _l("Admin"),
@@ -26,16 +27,15 @@ class UserRoleForm(FlaskForm):
 
     role = SelectField(
         _l("Rolle"),
-        choices=[(role.value, label) for role, label in ROLE_LABELS.items()],
+        choices=select_choices([(role.value, label) for role, label in ROLE_LABELS.items()]),
         default=Role.ORGANISER.value,
     )
     partner = SelectField(_l("Partnerfirma (nur für die Rolle Partnerfirma)"), default="")
 
     def offer(self, partners: list[Partner]) -> None:
-        self.partner.choices = [
-            ("", str(_l("— keine —"))),
-            *[(str(partner.id), partner.name) for partner in partners],
-        ]
+        self.partner.choices = select_choices(
+            [(str(partner.id), partner.name) for partner in partners], _l("— keine —")
+        )
 
     def chosen_role(self) -> Role:
         return Role(self.role.data)
@@ -48,7 +48,9 @@ class UserRoleForm(FlaskForm):
 def language_field() -> SelectField:
     """The language the invitation mail is written in."""
     return SelectField(
-        _l("Sprache der Einladung"), choices=list(LANGUAGE_NAMES.items()), default=DEFAULT_LANGUAGE
+        _l("Sprache der Einladung"),
+        choices=select_choices(list(LANGUAGE_NAMES.items())),
+        default=DEFAULT_LANGUAGE,
     )
 
 
@@ -56,6 +58,7 @@ class UserInviteForm(UserRoleForm):
     email = email_field(_l("Bitte geben Sie die E-Mail-Adresse an."))
     name = StringField(
         _l("Name"),
+        filters=[clean_text],
         validators=[DataRequired(_l("Bitte geben Sie den Namen an.")), Length(max=200)],
     )
     language = language_field()
