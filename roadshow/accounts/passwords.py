@@ -128,7 +128,7 @@ def _fingerprint(user: User) -> str:
 
 def password_link_token(kind: LinkKind, user: User) -> str:
     """The secret of a set-password link for ``user``; it ends when the password changes."""
-    return str(_serializer(kind).dumps({"user": user.id, "password": _fingerprint(user)}))
+    return str(_serializer(kind).dumps({"user": user.id, "fp": _fingerprint(user)}))
 
 
 def user_id_for_link(kind: LinkKind, token: str) -> tuple[int, str]:
@@ -143,10 +143,10 @@ def user_id_for_link(kind: LinkKind, token: str) -> tuple[int, str]:
     if not (
         isinstance(payload, dict)
         and isinstance(payload.get("user"), int)
-        and isinstance(payload.get("password"), str)
+        and isinstance(payload.get("fp"), str)
     ):
         raise LinkInvalid(_("Dieser Link ist ungültig oder wurde schon benutzt."))
-    return payload["user"], payload["password"]
+    return payload["user"], payload["fp"]
 
 
 def link_fits(user: User, fingerprint: str) -> bool:
