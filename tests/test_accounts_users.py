@@ -4,17 +4,22 @@ changing role and partner, deactivating, and never locking out the last admin.""
 from __future__ import annotations
 
 import re
+import threading
 import time
 import types
 
 import itsdangerous.timed
-from sqlalchemy import select
+import pytest
+from sqlalchemy import func, select
+from sqlalchemy.sql.selectable import GenerativeSelect
 
 from roadshow.accounts.models import ApiToken, AuditLog, Role, User
+from roadshow.accounts.services import deactivate_user
 from roadshow.database import utcnow
+from roadshow.errors import DomainError
 from roadshow.extensions import db
 from roadshow.mail.delivery import deliver_due
-from tests.conftest import csrf_token_from
+from tests.conftest import backend_name, csrf_token_from
 from tests.fixtures_pages import PASSWORD, log_in
 
 INVITATION_LINK = re.compile(r"http://roadshow\.example(/invitation/[A-Za-z0-9_.-]+)")
@@ -276,3 +281,68 @@ def test_an_invitation_can_be_sent_again(client, submit_form, make_user, smtp_si
     assert subjects == ["Ihre Einladung zu Roadshow", "Your invitation to Roadshow"]
     assert actions_about(invited) == ["user.invited", "user.invitation_sent"]
     assert "Einladung erneut schicken" not in page(client.get(f"/organiser/users/{admin.id}"))
+
+
+@pytest.mark.parametrize("locked", [True, False], ids=["locked", "control-without-lock"])
+def test_two_admins_deactivating_each_other_at_once_leave_one(app, make_user, monkeypatch, locked):
+    """The first admin's change is flushed, not committed, when the second one's starts.
+    With the row locks the second waits, then sees that the first left, and is refused.
+    The control takes FOR UPDATE away (as SQLite does): both succeed and no admin is left,
+    which proves that the test can see the lost admin."""
+    if backend_name() != "postgresql":
+        pytest.skip("row locks are PostgreSQL's; SQLite lets one writer in at a time")
+    if not locked:
+        monkeypatch.setattr(GenerativeSelect, "with_for_update", lambda self, **kwargs: self)
+    first_id = make_user(role=Role.ADMIN).id
+    second_id = make_user(role=Role.ADMIN).id
+    deactivate_user(
+        db.session, db.session.get(User, second_id), actor=db.session.get(User, first_id)
+    )
+    outcome: list[str] = []
+
+    def the_other_admin() -> None:
+        with app.app_context():
+            try:
+                deactivate_user(
+                    db.session,
+                    db.session.get(User, first_id),
+                    actor=db.session.get(User, second_id),
+                )
+                db.session.commit()
+                outcome.append("deactivated")
+            except DomainError as error:
+                db.session.rollback()
+                outcome.append(error.message)
+            finally:
+                db.session.remove()
+
+    other = threading.Thread(target=the_other_admin)
+    other.start()
+    if locked:
+        wait_until_a_query_waits_for_a_lock()
+    else:
+        other.join(timeout=60)
+    db.session.commit()
+    other.join(timeout=60)
+    active_admins = db.session.scalar(
+        select(func.count(User.id)).where(User.role == Role.ADMIN, User.active.is_(True))
+    )
+    if locked:
+        assert len(outcome) == 1 and "letzte aktive Admin-Konto" in outcome[0]
+        assert active_admins == 1
+    else:
+        assert outcome == ["deactivated"] and active_admins == 0
+
+
+def wait_until_a_query_waits_for_a_lock() -> None:
+    with db.engine.connect() as connection:
+        for _attempt in range(600):
+            waiting = connection.exec_driver_sql(
+                "SELECT count(*) FROM pg_stat_activity "
+                "WHERE wait_event_type = 'Lock' AND datname = current_database()"
+            ).scalar()
+            if waiting:
+                return
+            connection.rollback()
+            time.sleep(0.05)
+    raise AssertionError("the second admin's change never waited for the first one's lock")

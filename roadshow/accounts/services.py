@@ -4,8 +4,8 @@ A password is set only through ``_set_password``, which applies the one policy
 (``passwords.check_password_policy``). An invited user has no password until the link in
 the invitation mail sets one; until then nothing logs them in. Nobody can lock out the
 last active admin: every change of role or of being active asks ``_keep_an_admin`` first,
-which reads the active admins under a row lock so that two admins demoting each other at
-once cannot both succeed on PostgreSQL.
+which reads the active admins under row locks (see there, and tests/test_accounts_users.py
+for the race).
 """
 
 from __future__ import annotations
@@ -202,13 +202,20 @@ def reactivate_user(session: DBSession, user: User, *, actor: User) -> None:
 
 
 def _keep_an_admin(session: DBSession, leaving: User, *, field: str) -> None:
-    """Refuse when ``leaving`` is the last active admin (self included)."""
-    others = session.scalars(
+    """Refuse when ``leaving`` is the last active admin (self included).
+
+    Every active admin row is locked, always in the order of ids, so that two admins
+    demoting or deactivating each other at once take turns on PostgreSQL instead of both
+    counting the other one (READ COMMITTED re-reads a locked row once it is released, and
+    the one who went second sees that the first left). SQLite writes one at a time anyway.
+    """
+    admins = session.scalars(
         select(User.id)
-        .where(User.role == Role.ADMIN, User.active.is_(True), User.id != leaving.id)
+        .where(User.role == Role.ADMIN, User.active.is_(True))
+        .order_by(User.id)
         .with_for_update()
     ).all()
-    if not others:
+    if not [admin for admin in admins if admin != leaving.id]:
         raise DomainError(
             _(
                 "Das ist das letzte aktive Admin-Konto. Bitte machen Sie zuerst jemand anderen "
