@@ -1,5 +1,8 @@
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 import click
 from flask.cli import with_appcontext
 
@@ -23,14 +26,21 @@ def users() -> None:
     """Manage user accounts."""
 
 
+@contextmanager
+def refusals_as_click_errors() -> Iterator[None]:
+    """A service's refusal ends the command with its message (and exit status 1)."""
+    try:
+        yield
+    except DomainError as error:
+        raise click.ClickException(error.message) from error
+
+
 def _role_and_partner(role: str, partner_slug: str | None) -> tuple[Role, Partner | None]:
     """``--role`` and ``--partner SLUG`` as the services take them."""
     if partner_slug is None:
         return Role(role), None
-    try:
+    with refusals_as_click_errors():
         return Role(role), partner_by_slug(db.session, partner_slug)
-    except DomainError as error:
-        raise click.ClickException(error.message) from error
 
 
 ROLE_OPTION = click.option(
@@ -51,7 +61,7 @@ PARTNER_OPTION = click.option(
 def create(email: str, name: str, role: str, partner_slug: str | None, password: str) -> None:
     """Create a user who logs in with EMAIL and PASSWORD."""
     chosen_role, partner = _role_and_partner(role, partner_slug)
-    try:
+    with refusals_as_click_errors():
         user = create_user(
             db.session,
             email=email,
@@ -60,8 +70,6 @@ def create(email: str, name: str, role: str, partner_slug: str | None, password:
             role=chosen_role,
             partner=partner,
         )
-    except DomainError as error:
-        raise click.ClickException(error.message) from error
     db.session.commit()
     click.echo(f"Created {user.role.value} {user.email}")
 
@@ -79,7 +87,7 @@ def invite(email: str, name: str, role: str, partner_slug: str | None, language:
     The link works once, for 48 hours.
     """
     chosen_role, partner = _role_and_partner(role, partner_slug)
-    try:
+    with refusals_as_click_errors():
         link = invite_user(
             db.session,
             email=email,
@@ -89,8 +97,6 @@ def invite(email: str, name: str, role: str, partner_slug: str | None, language:
             language=language,
             actor=None,
         )
-    except DomainError as error:
-        raise click.ClickException(error.message) from error
     db.session.commit()
     click.echo(f"Invited {chosen_role.value} {normalize_email(email)}; the invitation is queued.")
     click.echo(link)
