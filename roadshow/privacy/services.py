@@ -140,7 +140,7 @@ def erase_person(
         erasure.add("accounts", "user")
         erasure.tables.add("api_token")
     session.flush()
-    record(session, "privacy.erased", erasure, actor, counts=dict(erasure.counts))
+    record(session, "privacy.erased", erasure, actor, **erasure.counts)
     session.flush()
     return erasure
 
@@ -340,7 +340,7 @@ def purge(session: DBSession, *, retention_days: int, now: datetime | None = Non
     purge_subscribers(session, now, erasure)
     session.flush()
     if erasure.total:
-        record(session, "privacy.purged", erasure, None, counts=dict(erasure.counts))
+        record(session, "privacy.purged", erasure, None, **erasure.counts)
         session.flush()
     return erasure
 

@@ -56,7 +56,13 @@ FIELD_LABELS: dict[str, LazyString] = {
 }
 DETAIL_LABELS: dict[str, LazyString] = {
     "sequence": _l("Kalenderfassung (SEQUENCE)"),
-    "counts": _l("Datensätze"),
+    # How many records of each kind an erasure changed (privacy.erased, privacy.purged).
+    "registrations": _l("Anmeldungen"),
+    "attendees": _l("Teilnahmen"),
+    "subscribers": _l("Kalender-Abos"),
+    "messages": _l("E-Mails"),
+    "audit_entries": _l("Protokolleinträge"),
+    "accounts": _l("Benutzerkonten"),
 }
 OBJECT_LABELS: dict[str, LazyString] = {
     "event": _l("Veranstaltung"),
