@@ -12,7 +12,8 @@ from roadshow.errors import DomainError
 from roadshow.extensions import db
 from roadshow.mail.transport import eml_folder
 from roadshow.privacy.records import export_person, find_person
-from roadshow.privacy.services import Erasure, erase_person, purge, remove_traces
+from roadshow.privacy.services import Erasure, erase_person, purge
+from roadshow.privacy.traces import remove_traces
 from roadshow.settings import settings
 
 

@@ -10,7 +10,7 @@ at one small company, and no statistic counts by them.
 
 Everything happens in the caller's transaction (services only flush), so a failure
 leaves nothing half done. What lies outside the transaction comes after the commit, in
-``remove_traces``: the ``.eml`` files of erased messages, and the database's own copies
+``traces.remove_traces``: the ``.eml`` files of erased messages, and the database's own copies
 of old row versions (SQLite's write-ahead log, PostgreSQL's dead tuples).
 """
 
@@ -20,7 +20,6 @@ import re
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
@@ -35,11 +34,9 @@ from roadshow.calendar.models import Subscriber, SubscriberStatus
 from roadshow.database import DBSession, utcnow
 from roadshow.errors import DomainError
 from roadshow.events.models import Event
-from roadshow.mail.message import OutboxMail
 from roadshow.mail.models import OutboxMessage, OutboxStatus
 from roadshow.privacy.records import PersonRecords, details_mention, find_person
 from roadshow.registrations.models import Attendee, Registration
-from roadshow.settings import settings
 from roadshow.tokens import hash_token, new_token
 
 ERASED = "[gelöscht]"  # stands where erased text stood
@@ -386,60 +383,3 @@ def purge_subscribers(session: DBSession, now: datetime, erasure: Erasure) -> No
     for entry in list(entries):
         if scrub_entry(entry, needles):
             erasure.add("audit_entries", "audit_log")
-
-
-# --- after the commit ------------------------------------------------------------------
-
-
-def remove_traces(session: DBSession, erasure: Erasure, mail_folder: Path) -> int:
-    """After the commit: delete the ``.eml`` files of erased messages, rewrite those of
-    messages that mentioned the person, and make the database drop old row versions.
-    Returns the number of files deleted or rewritten."""
-    files = _clean_mail_folder(session, erasure, mail_folder)
-    _drop_old_row_versions(session, erasure.tables)
-    return files
-
-
-def _message_id_of(path: Path) -> int | None:
-    """The outbox row of ``<stamp>-<row id>.eml`` (or ``.eml.part``), as the mail folder
-    names them."""
-    stem = path.name.split(".", 1)[0]
-    number = stem.rsplit("-", 1)[-1]
-    return int(number) if number.isdigit() else None
-
-
-def _clean_mail_folder(session: DBSession, erasure: Erasure, folder: Path) -> int:
-    if not folder.is_dir() or not (erasure.erased_messages or erasure.edited_messages):
-        return 0
-    done = 0
-    for path in sorted(folder.iterdir()):
-        row_id = _message_id_of(path)
-        if row_id in erasure.erased_messages:
-            path.unlink(missing_ok=True)
-            done += 1
-        elif row_id in erasure.edited_messages and path.suffix == ".eml":
-            row = session.get(OutboxMessage, row_id)
-            if row is not None:
-                sender = settings().mail.default_sender
-                path.write_bytes(OutboxMail(row, sender=sender, date=row.sent_at).as_bytes())
-                done += 1
-    return done
-
-
-def _drop_old_row_versions(session: DBSession, tables: Collection[str]) -> None:
-    """SQLite overwrites with zeros (``secure_delete``, see ``database.configure_sqlite``),
-    but the old pages also sit in the write-ahead log until a checkpoint; PostgreSQL keeps
-    updated rows as dead tuples until VACUUM. Neither may run inside a transaction."""
-    if not tables:
-        return
-    engine = session.get_bind()
-    assert isinstance(engine, sa.Engine)
-    if engine.dialect.name == "sqlite":
-        with engine.connect() as connection:
-            if connection.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal":
-                connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
-    elif engine.dialect.name == "postgresql":
-        quote = engine.dialect.identifier_preparer.quote
-        names = ", ".join(quote(table) for table in sorted(tables))
-        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
-            connection.exec_driver_sql(f"VACUUM {names}")

@@ -19,7 +19,8 @@ from roadshow.errors import DomainError
 from roadshow.extensions import db
 from roadshow.mail.transport import eml_folder
 from roadshow.privacy.records import export_person, find_person
-from roadshow.privacy.services import erase_person, remove_traces
+from roadshow.privacy.services import erase_person
+from roadshow.privacy.traces import remove_traces
 from roadshow.web import private
 
 
