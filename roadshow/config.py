@@ -78,6 +78,9 @@ class Config:
 
     PROXY_FIX_HOPS = 0  # reverse proxies whose X-Forwarded-* headers we trust
 
+    # Days after an event's end until ``flask privacy purge`` erases its people's data.
+    RETENTION_DAYS = 365
+
 
 def load_config(app: Flask, overrides: dict[str, Any] | None = None) -> None:
     """Fill ``app.config`` from defaults, the environment and ``overrides`` (tests)."""
@@ -103,6 +106,11 @@ def load_config(app: Flask, overrides: dict[str, Any] | None = None) -> None:
             "tokens. Set ROADSHOW_SECRET_KEY to a long random value, for example the output "
             "of: python3 -c 'import secrets; print(secrets.token_urlsafe(48))' "
             "(for a local trial, ROADSHOW_ENV=development allows the built-in key)."
+        )
+    if not str(app.config["RETENTION_DAYS"]).isdigit() or int(app.config["RETENTION_DAYS"]) < 1:
+        raise ConfigurationError(
+            f"ROADSHOW_RETENTION_DAYS must be a whole number of days, at least 1, "
+            f"not {app.config['RETENTION_DAYS']!r}."
         )
     if len(str(app.config["SECRET_KEY"])) < 16 and env == "production":
         raise ConfigurationError("ROADSHOW_SECRET_KEY is too short: use at least 32 characters.")

@@ -80,13 +80,16 @@ class TimestampMixin:
 
 
 def configure_sqlite(engine: sa.Engine) -> None:
-    """Foreign keys on, write-ahead log, and a generous wait for a busy database."""
+    """Foreign keys on, write-ahead log, a generous wait for a busy database, and
+    ``secure_delete``: deleted and overwritten rows are zeroed in the file instead of
+    lingering in free space, so that erased personal data is gone from the disk too."""
 
     @sa.event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.execute("PRAGMA secure_delete=ON")
         if engine.url.database not in (None, "", ":memory:"):
             cursor.execute("PRAGMA journal_mode=WAL")
             cursor.execute("PRAGMA synchronous=NORMAL")

@@ -53,6 +53,7 @@ class Settings:
     organizer_email: str
     organizer_name: str
     mail: MailSettings
+    retention_days: int  # personal data of events that ended longer ago is erased
 
     @property
     def mail_domain(self) -> str:
@@ -90,6 +91,7 @@ class Settings:
                 else bool(deliver_after_request),
                 template_folders=tuple(str(f) for f in config.get("MAIL_TEMPLATE_FOLDERS", [])),
             ),
+            retention_days=int(config["RETENTION_DAYS"]),
         )
 
 

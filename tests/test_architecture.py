@@ -2,8 +2,8 @@
 
 Dependencies point one way, from the bottom: the shared modules, ``mail`` (a leaf),
 ``partners`` and ``accounts``, ``events``, ``calendar``, ``registrations`` and
-``attendance``, then ``api`` and ``backoffice``. A lower domain lets higher ones react
-through signals (``events.signals``), never by importing them.
+``attendance``, then ``api`` and ``privacy``, and ``backoffice`` on top. A lower domain
+lets higher ones react through signals (``events.signals``), never by importing them.
 """
 
 from __future__ import annotations
@@ -24,7 +24,9 @@ RANKS = {
     "registrations": 5,
     "attendance": 5,
     "api": 6,
-    "backoffice": 6,
+    "privacy": 6,
+    # The back office shows every domain's pages, the privacy pages included.
+    "backoffice": 7,
 }
 # Top-level modules that gather every domain (the app factory, the model registry, the
 # demo seed); every other top-level module is shared ground and imports no domain.

@@ -40,6 +40,7 @@ from roadshow.registrations.notifications import manage_url
 from roadshow.registrations.services import RegistrationClosed
 from roadshow.registrations.services import register as register_company
 from roadshow.registrations.tokens import find_registration
+from roadshow.settings import settings
 from roadshow.web import private, registration_limit
 
 bp = Blueprint("registrations", __name__)
@@ -295,4 +296,8 @@ def calendar_feed(token: str) -> Response:
 
 @bp.get("/privacy")
 def privacy() -> str:
-    return render_template("registrations/privacy.html")
+    return render_template(
+        "registrations/privacy.html",
+        retention_days=settings().retention_days,
+        organizer_email=settings().organizer_email,
+    )

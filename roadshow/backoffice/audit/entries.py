@@ -36,6 +36,8 @@ ACTION_LABELS: dict[str, LazyString] = {
     "partner.created": _l("Partner angelegt"),
     "partner.changed": _l("Partner geändert"),
     "user.api_token_issued": _l("API-Schlüssel ausgestellt"),
+    "privacy.erased": _l("Personenbezogene Daten auf Anfrage gelöscht"),
+    "privacy.purged": _l("Personenbezogene Daten nach Ablauf der Speicherfrist gelöscht"),
 }
 FIELD_LABELS: dict[str, LazyString] = {
     "time": _l("Zeit"),
@@ -54,6 +56,13 @@ FIELD_LABELS: dict[str, LazyString] = {
 }
 DETAIL_LABELS: dict[str, LazyString] = {
     "sequence": _l("Kalenderfassung (SEQUENCE)"),
+    # How many records of each kind an erasure changed (privacy.erased, privacy.purged).
+    "registrations": _l("Anmeldungen"),
+    "attendees": _l("Teilnahmen"),
+    "subscribers": _l("Kalender-Abos"),
+    "messages": _l("E-Mails"),
+    "audit_entries": _l("Protokolleinträge"),
+    "accounts": _l("Benutzerkonten"),
 }
 OBJECT_LABELS: dict[str, LazyString] = {
     "event": _l("Veranstaltung"),
@@ -63,6 +72,7 @@ OBJECT_LABELS: dict[str, LazyString] = {
     "tour": _l("Tour"),
     "venue": _l("Veranstaltungsort"),
     "series": _l("Reihe"),
+    "erasure": _l("Löschung"),
 }
 # An instant as ``isoformat()`` writes it, with its offset.
 ISO_INSTANT = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?([+-]\d{2}:\d{2}|Z)")

@@ -1,0 +1,1 @@
+"""The organisers' privacy page: find a person's data, download it, erase it."""
