@@ -61,6 +61,7 @@ def create_app(config: dict[str, Any] | None = None, instance_path: str | None =
         events,
         headers,
         partners,
+        portal,
         registrations,
     )
     from roadshow import calendar as calendar_feeds
@@ -74,6 +75,7 @@ def create_app(config: dict[str, Any] | None = None, instance_path: str | None =
     calendar_feeds.init_app(app)
     api.init_app(app)
     backoffice.init_app(app)
+    portal.init_app(app)
     demo.init_app(app)
     headers.init_app(app)
 

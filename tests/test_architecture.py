@@ -2,8 +2,8 @@
 
 Dependencies point one way, from the bottom: the shared modules, ``mail`` (a leaf),
 ``partners`` and ``accounts``, ``events``, ``calendar``, ``registrations`` and
-``attendance``, then ``api`` and ``backoffice``. A lower domain lets higher ones react
-through signals (``events.signals``), never by importing them.
+``attendance``, then ``api``, ``backoffice`` and ``portal``. A lower domain lets higher
+ones react through signals (``events.signals``), never by importing them.
 """
 
 from __future__ import annotations
@@ -25,6 +25,7 @@ RANKS = {
     "attendance": 5,
     "api": 6,
     "backoffice": 6,
+    "portal": 6,
 }
 # Top-level modules that gather every domain (the app factory, the model registry, the
 # demo seed); every other top-level module is shared ground and imports no domain.
