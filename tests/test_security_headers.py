@@ -135,7 +135,7 @@ def test_every_get_route_sends_the_security_headers_to_everyone(
     visitors = {"anonymous": app.test_client(), "admin": client, "partner": app.test_client()}
     log_in(submit_form, world.users["admin"])
     page = visitors["partner"].get("/login").get_data(as_text=True)
-    visitors["partner"].post(
+    partner_login = visitors["partner"].post(
         "/login",
         data={
             "email": world.users["partner A"].email,
@@ -143,6 +143,7 @@ def test_every_get_route_sends_the_security_headers_to_everyone(
             "csrf_token": csrf_token_from(page),
         },
     )
+    assert partner_login.status_code == 302
     seen_types, seen_statuses = set(), set()
     for endpoint, url in sorted(urls.items()):
         for who, browser in visitors.items():
