@@ -53,7 +53,18 @@ def create_app(config: dict[str, Any] | None = None, instance_path: str | None =
     login_manager.init_app(app)
     i18n.init_app(app)
 
-    from roadshow import accounts, api, backoffice, demo, events, partners, privacy, registrations
+    from roadshow import (
+        accounts,
+        api,
+        backoffice,
+        demo,
+        events,
+        headers,
+        partners,
+        portal,
+        privacy,
+        registrations,
+    )
     from roadshow import calendar as calendar_feeds
     from roadshow.mail import init_app as init_mail_domain
 
@@ -66,7 +77,9 @@ def create_app(config: dict[str, Any] | None = None, instance_path: str | None =
     api.init_app(app)
     backoffice.init_app(app)
     privacy.init_app(app)
+    portal.init_app(app)
     demo.init_app(app)
+    headers.init_app(app)
 
     from roadshow.urls import external_url
 

@@ -32,6 +32,7 @@ pytest_plugins = [
     "tests.fixtures_feeds",
     "tests.fixtures_browser",
     "tests.fixtures_backoffice_registrations",
+    "tests.fixtures_access",
 ]
 
 TEST_SECRET_KEY = "test-secret-key-that-is-long-enough-0123456789"

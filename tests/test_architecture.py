@@ -2,8 +2,8 @@
 
 Dependencies point one way, from the bottom: the shared modules, ``mail`` (a leaf),
 ``partners`` and ``accounts``, ``events``, ``calendar``, ``registrations`` and
-``attendance``, then ``api`` and ``privacy``, and ``backoffice`` on top. A lower domain
-lets higher ones react through signals (``events.signals``), never by importing them.
+``attendance``, then ``api`` and ``privacy``, ``portal``, and ``backoffice`` on top. A lower
+domain lets higher ones react through signals (``events.signals``), never by importing them.
 """
 
 from __future__ import annotations
@@ -25,6 +25,7 @@ RANKS = {
     "attendance": 5,
     "api": 6,
     "privacy": 6,
+    "portal": 6,
     # The back office shows every domain's pages, the privacy pages included.
     "backoffice": 7,
 }
