@@ -35,6 +35,9 @@ ADMIN_ONLY = {
     "backoffice.users",
     "backoffice.user_invite",
     "backoffice.user_edit",
+    "backoffice.user_deactivate",
+    "backoffice.user_reactivate",
+    "backoffice.user_resend_invitation",
     "backoffice.security",
 }
 # Accounts pages anyone may open (logging in, resetting a password, an invitation link).

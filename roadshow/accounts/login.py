@@ -19,7 +19,8 @@ PENDING_KEY = "login_pending"  # {"user": "<id>.<session_version>", "next": "/â€
 
 
 def start_page(user: User) -> str:
-    return "backoffice.dashboard" if user.is_organiser else "events.index"
+    """Where a user lands after logging in: staff in the back office, partners in theirs."""
+    return "backoffice.dashboard" if user.is_organiser else "portal.index"
 
 
 def after_password(session_db: DBSession, user: User, next_url: str | None) -> Response:
