@@ -127,7 +127,7 @@ def test_an_invitation_mail_sets_the_password_once(
     welcome = client.get(path)
     assert welcome.status_code == 200 and "Willkommen bei Roadshow" in page(welcome)
     done = submit_form(path, {"password": NEW_PASSWORD, "password_confirm": NEW_PASSWORD})
-    assert done.status_code == 302 and done.headers["Location"] == "/"
+    assert done.status_code == 302 and done.headers["Location"] == "/partner/"
     assert client.get(path).status_code == 404
     client.post("/logout", data={"csrf_token": csrf_token_from(page(client.get("/")))})
     assert (

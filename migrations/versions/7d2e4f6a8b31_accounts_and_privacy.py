@@ -2,7 +2,8 @@
 
 - ``user.session_version``: raised at logout and password change; older sessions stop.
 - ``user.password_changed_at``: set-password and reset links work once.
-- ``user.totp_secret``, ``totp_enabled_at``, ``recovery_code_hashes``: the TOTP factor.
+- ``user.totp_secret``, ``totp_enabled_at``, ``totp_last_step``,
+  ``recovery_code_hashes``: the TOTP factor.
 - ``api_token.label``: what a token is for, shown on the token page.
 - ``site_setting``: settings an admin changes in the product.
 - ``anonymised_at`` on attendees, subscribers and outbox messages: erased (DSGVO).
@@ -31,6 +32,7 @@ def upgrade():
         )
         batch_op.add_column(sa.Column("totp_secret", sa.String(length=64), nullable=True))
         batch_op.add_column(sa.Column("totp_enabled_at", sa.DateTime(timezone=True), nullable=True))
+        batch_op.add_column(sa.Column("totp_last_step", sa.Integer(), nullable=True))
         batch_op.add_column(
             sa.Column("recovery_code_hashes", sa.JSON(), server_default="[]", nullable=False)
         )
@@ -63,6 +65,7 @@ def downgrade():
         batch_op.drop_column("label")
     with op.batch_alter_table("user", schema=None) as batch_op:
         batch_op.drop_column("recovery_code_hashes")
+        batch_op.drop_column("totp_last_step")
         batch_op.drop_column("totp_enabled_at")
         batch_op.drop_column("totp_secret")
         batch_op.drop_column("password_changed_at")

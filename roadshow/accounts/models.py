@@ -49,6 +49,7 @@ class User(UserMixin, TimestampMixin, Base):
     # code; recovery codes are stored as SHA-256 hashes and each works once.
     totp_secret: Mapped[str | None] = mapped_column(sa.String(64))
     totp_enabled_at: Mapped[datetime | None]
+    totp_last_step: Mapped[int | None]  # the time step of the last code used: none twice
     recovery_code_hashes: Mapped[list[str]] = mapped_column(
         sa.JSON, default=list, server_default="[]"
     )
