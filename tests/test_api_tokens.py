@@ -92,10 +92,9 @@ def test_login_sends_organisers_to_the_back_office(app, client, submit_form, mak
     assert client.get("/organiser/").status_code == 200
 
 
-def test_other_users_land_on_the_public_start_page(
-    app, client, submit_form, make_user, make_partner
-):
+def test_partner_users_land_in_their_portal(app, client, submit_form, make_user, make_partner):
     user = make_user(role=Role.PARTNER, partner_id=make_partner().id)
     response = submit_form("/login", {"email": user.email, "password": PASSWORD})
-    assert response.headers["Location"] == "/"
+    assert response.headers["Location"] == "/partner/"
+    assert client.get("/partner/").status_code == 200
     assert client.get("/organiser/").status_code == 403

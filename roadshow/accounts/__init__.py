@@ -8,7 +8,7 @@ from roadshow.extensions import db, login_manager
 
 
 def init_app(app: Flask) -> None:
-    from roadshow.accounts import audit, cli, views
+    from roadshow.accounts import audit, cli, twofactor_views, views  # noqa: F401 - routes
     from roadshow.accounts.models import User
 
     login_manager.login_view = "accounts.login"

@@ -116,7 +116,7 @@ def token(email: str) -> None:
         raise click.ClickException(error.message) from error
     if not user.is_organiser:
         raise click.ClickException("API tokens are for organisers and admins.")
-    raw = issue_api_token(db.session, user)
+    raw = issue_api_token(db.session, user, label="flask users token")
     db.session.commit()
     click.echo(f"API token for {user.email} ({user.role.value}); it is shown only now:")
     click.echo(raw)

@@ -3,7 +3,7 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 from flask_babel.speaklater import LazyString
 from flask_wtf import FlaskForm
-from wtforms import EmailField, PasswordField
+from wtforms import EmailField, IntegerField, PasswordField, StringField
 from wtforms.validators import DataRequired, Email, EqualTo, Length
 
 
@@ -58,3 +58,45 @@ def email_field(missing: str | LazyString) -> EmailField:
 
 class ForgotPasswordForm(FlaskForm):
     email = email_field(_l("Bitte geben Sie Ihre E-Mail-Adresse ein."))
+
+
+def code_field(label: str | LazyString) -> StringField:
+    return StringField(
+        label,
+        filters=[_stripped],
+        validators=[DataRequired(_l("Bitte geben Sie den Code ein.")), Length(max=40)],
+    )
+
+
+class SecondFactorForm(FlaskForm):
+    """The second step of a login: a code from the app, or a recovery code."""
+
+    code = code_field(_l("Code aus Ihrer App oder Wiederherstellungscode"))
+
+
+class EnableTwoFactorForm(FlaskForm):
+    code = code_field(_l("Code aus Ihrer App"))
+
+
+class RenewRecoveryCodesForm(FlaskForm):
+    code = code_field(_l("Aktueller Code aus Ihrer App"))
+
+
+class DisableTwoFactorForm(FlaskForm):
+    password = PasswordField(
+        _l("Passwort"),
+        validators=[DataRequired(_l("Bitte geben Sie Ihr Passwort ein.")), Length(max=200)],
+    )
+    code = code_field(_l("Code aus Ihrer App oder Wiederherstellungscode"))
+
+
+class NewApiTokenForm(FlaskForm):
+    label = StringField(
+        _l("Wofür ist das Token? (z. B. „CRM der Kammer“)"),
+        filters=[_stripped],
+        validators=[DataRequired(_l("Bitte geben Sie an, wofür das Token ist.")), Length(max=100)],
+    )
+
+
+class RevokeApiTokenForm(FlaskForm):
+    token_id = IntegerField(validators=[DataRequired()])

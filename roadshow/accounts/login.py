@@ -7,6 +7,8 @@ others are logged in at once. ``complete_login`` is the one place that logs a us
 
 from __future__ import annotations
 
+import time
+
 from flask import redirect, session, url_for
 from flask_login import login_user, logout_user
 from werkzeug.wrappers import Response
@@ -15,7 +17,7 @@ from roadshow.accounts.models import User
 from roadshow.database import DBSession
 from roadshow.web import local_target
 
-PENDING_KEY = "login_pending"  # {"user": "<id>.<session_version>", "next": "/…"}
+PENDING_KEY = "login_pending"  # {"user": "<id>.<session_version>", "next": "/…", "at": …}
 
 
 def start_page(user: User) -> str:
@@ -27,7 +29,7 @@ def after_password(session_db: DBSession, user: User, next_url: str | None) -> R
     """The password was right: ask for the second factor, or log the user in."""
     target = local_target(next_url, start_page(user))
     if user.totp_enabled_at is not None:
-        session[PENDING_KEY] = {"user": user.get_id(), "next": target}
+        session[PENDING_KEY] = {"user": user.get_id(), "next": target, "at": time.time()}
         return redirect(url_for("accounts.second_factor"))
     complete_login(session_db, user)
     return redirect(target)

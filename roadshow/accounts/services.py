@@ -157,7 +157,7 @@ class UserChange:
 def update_user(session: DBSession, user: User, change: UserChange, *, actor: User) -> list[Any]:
     """Give ``user`` another role or partner; the changes (none: nothing is recorded)."""
     if user.role is Role.ADMIN and change.role is not Role.ADMIN:
-        _keep_an_admin(session, user, field="role")
+        keep_an_admin(session, user, field="role")
     old_partner = user.partner
     changes = changed_fields(user, {"role": change.role})
     _set_partner(user, change.role, change.partner)
@@ -180,7 +180,7 @@ def deactivate_user(session: DBSession, user: User, *, actor: User) -> None:
     if not user.active:
         return
     if user.role is Role.ADMIN:
-        _keep_an_admin(session, user, field="active")
+        keep_an_admin(session, user, field="active")
     user.active = False
     user.session_version += 1
     now = utcnow()
@@ -201,7 +201,9 @@ def reactivate_user(session: DBSession, user: User, *, actor: User) -> None:
     session.flush()
 
 
-def _keep_an_admin(session: DBSession, leaving: User, *, field: str) -> None:
+def keep_an_admin(
+    session: DBSession, leaving: User, *, field: str, message: str | None = None
+) -> None:
     """Refuse when ``leaving`` is the last active admin (self included).
 
     Every active admin row is locked, always in the order of ids, so that two admins
@@ -215,9 +217,10 @@ def _keep_an_admin(session: DBSession, leaving: User, *, field: str) -> None:
         .order_by(User.id)
         .with_for_update()
     ).all()
-    if not [admin for admin in admins if admin != leaving.id]:
+    if leaving.id in admins and not [admin for admin in admins if admin != leaving.id]:
         raise DomainError(
-            _(
+            message
+            or _(
                 "Das ist das letzte aktive Admin-Konto. Bitte machen Sie zuerst jemand anderen "
                 "zum Admin, sonst kann niemand mehr Konten verwalten."
             ),
@@ -302,22 +305,47 @@ def user_by_email(session: DBSession, email: str) -> User:
     return user
 
 
-def issue_api_token(session: DBSession, user: User) -> str:
-    """A new API token for ``user``; the ones issued before stop working.
+def issue_api_token(
+    session: DBSession, user: User, *, label: str = "", replace: bool = True
+) -> str:
+    """A new API token for ``user``, acting with the user's role.
 
-    The raw token is returned once and only its hash is stored, so a leaked database
-    dump holds no working token.
+    ``replace`` (the CLI's way) revokes the tokens issued before; the token page keeps
+    them, one per use, each with a ``label``. The raw token is returned once and only its
+    hash is stored, so a leaked database dump holds no working token.
     """
     now = utcnow()
-    for token in session.scalars(
-        select(ApiToken).where(ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None))
-    ):
-        token.revoked_at = now
+    if replace:
+        for token in api_tokens_of(session, user):
+            if token.revoked_at is None:
+                token.revoked_at = now
     raw = new_token()
-    session.add(ApiToken(user_id=user.id, token_hash=hash_token(raw), created_at=now))
-    record(session, "user.api_token_issued", user, user)
+    token = ApiToken(user_id=user.id, token_hash=hash_token(raw), created_at=now, label=label)
+    session.add(token)
     session.flush()
+    record(session, "user.api_token_issued", user, user, token=token.id, label=label)
     return raw
+
+
+def api_tokens_of(session: DBSession, user: User) -> list[ApiToken]:
+    """The user's tokens, newest first (revoked ones too, with the time)."""
+    return list(
+        session.scalars(
+            select(ApiToken).where(ApiToken.user_id == user.id).order_by(ApiToken.id.desc())
+        )
+    )
+
+
+def revoke_api_token(session: DBSession, user: User, token_id: int) -> ApiToken:
+    """Revoke one of the user's own tokens; another user's is ``NotFound``."""
+    token = session.get(ApiToken, token_id)
+    if token is None or token.user_id != user.id:
+        raise NotFound(_("Dieses Token gibt es nicht."), field="token_id")
+    if token.revoked_at is None:
+        token.revoked_at = utcnow()
+        record(session, "user.api_token_revoked", user, user, token=token.id, label=token.label)
+    session.flush()
+    return token
 
 
 def user_for_api_token(session: DBSession, raw: str) -> User | None:

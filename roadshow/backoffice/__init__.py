@@ -19,6 +19,7 @@ def init_app(app: Flask) -> None:
     from roadshow.backoffice.planning import views as planning_views  # noqa: F401
     from roadshow.backoffice.privacy import views as privacy_views  # noqa: F401
     from roadshow.backoffice.registrations import views as registration_views  # noqa: F401
+    from roadshow.backoffice.security import views as security_views  # noqa: F401
     from roadshow.backoffice.series import views as series_views  # noqa: F401
     from roadshow.backoffice.users import views as user_views  # noqa: F401
 

@@ -28,11 +28,11 @@ from markupsafe import escape
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import selectinload
 
-from roadshow.accounts.models import ApiToken, AuditLog, Role, User
-from roadshow.accounts.services import record
+from roadshow.accounts.models import ApiToken, AuditLog, User
+from roadshow.accounts.services import keep_an_admin, record
+from roadshow.accounts.twofactor import clear as clear_second_factor
 from roadshow.calendar.models import Subscriber, SubscriberStatus
 from roadshow.database import DBSession, utcnow
-from roadshow.errors import DomainError
 from roadshow.events.models import Event
 from roadshow.mail.models import OutboxMessage, OutboxStatus
 from roadshow.privacy.records import PersonRecords, details_mention, find_person
@@ -144,21 +144,15 @@ def erase_person(
 
 def refuse_last_admin(session: DBSession, user: User) -> None:
     """``DomainError`` if ``user`` is the only active admin: no one could administer then."""
-    if not (user.active and user.role is Role.ADMIN):
-        return
-    others = session.scalar(
-        select(func.count(User.id)).where(
-            User.role == Role.ADMIN, User.active.is_(True), User.id != user.id
-        )
+    keep_an_admin(
+        session,
+        user,
+        field="email",
+        message=_(
+            "Diese Adresse gehört zum letzten aktiven Administratorkonto. Ernennen Sie "
+            "zuerst eine andere Person zur Administration, dann lässt es sich löschen."
+        ),
     )
-    if not others:
-        raise DomainError(
-            _(
-                "Diese Adresse gehört zum letzten aktiven Administratorkonto. Ernennen Sie "
-                "zuerst eine andere Person zur Administration, dann lässt es sich löschen."
-            ),
-            field="email",
-        )
 
 
 def scrub_registration(registration: Registration, now: datetime) -> None:
@@ -269,9 +263,7 @@ def scrub_user(session: DBSession, user: User) -> None:
     user.active = False
     user.set_password(new_token())  # a password no one knows
     user.session_version += 1
-    user.totp_secret = None
-    user.totp_enabled_at = None
-    user.recovery_code_hashes = []
+    clear_second_factor(user)
     now = utcnow()
     for token in session.scalars(select(ApiToken).where(ApiToken.user_id == user.id)):
         token.label = ""

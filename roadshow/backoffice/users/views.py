@@ -7,10 +7,8 @@ through ``accounts.services``, which records it in the audit log.
 from __future__ import annotations
 
 from collections.abc import Callable
-from functools import wraps
-from typing import Any
 
-from flask import abort, flash, redirect, render_template, url_for
+from flask import flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, logout_user
 from flask_wtf import FlaskForm
@@ -28,7 +26,7 @@ from roadshow.accounts.services import (
     resend_invitation,
     update_user,
 )
-from roadshow.backoffice.blueprint import bp
+from roadshow.backoffice.blueprint import admins_only, bp
 from roadshow.backoffice.users.forms import (
     ROLE_LABELS,
     ResendInvitationForm,
@@ -38,18 +36,6 @@ from roadshow.backoffice.users.forms import (
 from roadshow.errors import DomainError
 from roadshow.extensions import db
 from roadshow.partners.models import Partner
-
-
-def admins_only(view: Callable[..., Any]) -> Callable[..., Any]:
-    """Only admins manage accounts; organisers get 403 (``organisers_only`` ran before)."""
-
-    @wraps(view)
-    def guarded(*args: Any, **kwargs: Any) -> Any:
-        if not current_user.is_admin:
-            abort(403)
-        return view(*args, **kwargs)
-
-    return guarded
 
 
 def _partners() -> list[Partner]:

@@ -1,0 +1,1 @@
+"""Admins' security settings: whether staff must use a second factor."""
