@@ -37,6 +37,10 @@ M = TypeVar("M")
 ZONE = ZoneInfo("Europe/Berlin")
 ORGANISER_EMAIL = "organisator@roadshow.example"
 ORGANISER_PASSWORD = "roadshow-demo-2027"  # noqa: S105 - printed for the local demo only
+# The other two kinds of account, with the same password: an admin (users, security) and
+# a user of the first partner (the partner portal).
+ADMIN_EMAIL = "admin@roadshow.example"
+PARTNER_USER_EMAIL = "partner@roadshow.example"
 
 PARTNERS = [
     ("alpentel", "Alpentel Kommunikation GmbH", "Telekommunikation"),
@@ -247,14 +251,21 @@ def seed(session: DBSession, today: date | None = None) -> dict[str, int]:
                 EventPartner(partner=partners[partner_slug], role=PartnerRole.HOST)
             )
 
-    if session.scalar(select(User.id).where(User.email == ORGANISER_EMAIL)) is None:
-        create_user(
-            session,
-            email=ORGANISER_EMAIL,
-            name="Olga Organisatorin",
-            password=ORGANISER_PASSWORD,
-            role=Role.ORGANISER,
-        )
+    accounts = [
+        (ORGANISER_EMAIL, "Olga Organisatorin", Role.ORGANISER, None),
+        (ADMIN_EMAIL, "Anton Admin", Role.ADMIN, None),
+        (PARTNER_USER_EMAIL, "Petra Partner", Role.PARTNER, partners[PARTNERS[0][0]]),
+    ]
+    for email, name, role, partner in accounts:
+        if session.scalar(select(User.id).where(User.email == email)) is None:
+            create_user(
+                session,
+                email=email,
+                name=name,
+                password=ORGANISER_PASSWORD,
+                role=role,
+                partner=partner,
+            )
     session.flush()
     counts = session.execute(
         select(Event.kind, func.count()).where(Event.tour_id == tour.id).group_by(Event.kind)
@@ -281,6 +292,7 @@ def seed_command() -> None:
     summary = ", ".join(f"{count} {kind}" for kind, count in sorted(counts.items()))
     click.echo(f"Demo tour ready: {summary}.")
     click.echo(f"Organiser login: {ORGANISER_EMAIL} / {ORGANISER_PASSWORD}")
+    click.echo(f"Admin and partner logins: {ADMIN_EMAIL}, {PARTNER_USER_EMAIL} (same password)")
 
 
 def init_app(app: Flask) -> None:

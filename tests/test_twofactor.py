@@ -33,7 +33,7 @@ def log_out(client) -> None:
 def enrol(client, submit_form) -> tuple[str, list[str]]:
     """Enrol the logged-in user the way a person does: read the key, type the app's code."""
     enrolment = client.get("/account/two-factor")
-    assert enrolment.status_code == 200
+    assert enrolment.status_code == 200 and enrolment.mimetype == "text/html"
     assert 'src="data:image/svg+xml' in page(enrolment)
     [secret] = SECRET.findall(page(enrolment))
     done = submit_form("/account/two-factor", {"enable-code": code_at(secret), "action": "enable"})

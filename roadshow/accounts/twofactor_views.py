@@ -12,6 +12,7 @@ from flask import (
     abort,
     current_app,
     flash,
+    make_response,
     redirect,
     render_template,
     request,
@@ -89,7 +90,7 @@ def second_factor() -> str | Response:
             return redirect(target)
         db.session.rollback()
         form.code.errors = [_("Der Code passt nicht oder wurde schon verwendet.")]
-    return private(Response(render_template("accounts/second_factor.html", form=form)))
+    return private(make_response(render_template("accounts/second_factor.html", form=form)))
 
 
 @bp.route("/account/two-factor", methods=["GET", "POST"], endpoint="twofactor")
@@ -155,7 +156,7 @@ def twofactor_page() -> str | Response:
         required=required,
         forms=forms,
     )
-    return private(Response(page))
+    return private(make_response(page))
 
 
 @bp.route("/account/tokens", methods=["GET", "POST"])
@@ -187,4 +188,4 @@ def api_tokens() -> str | Response:
         new_form=new_form,
         revoke_form=revoke_form,
     )
-    return private(Response(page))
+    return private(make_response(page))
