@@ -67,3 +67,21 @@ def test_a_label_is_needed_and_another_users_token_cannot_be_revoked(
     assert refused.status_code == 404
     db.session.refresh(foreign)
     assert foreign.revoked_at is None
+
+
+def test_the_command_replaces_its_own_token_and_keeps_the_pages(
+    app, client, submit_form, runner, make_user
+):
+    user = make_user()
+    log_in(submit_form, user)
+    [page_token] = RAW.findall(
+        page(submit_form("/account/tokens", {"new-label": "CRM", "action": "new"}))
+    )
+    first = runner.invoke(args=["users", "token", user.email]).output.strip().splitlines()[-1]
+    second = runner.invoke(args=["users", "token", user.email]).output.strip().splitlines()[-1]
+    api = app.test_client()
+
+    def status(token: str) -> int:
+        return api.get("/api/v1/me", headers={"Authorization": f"Bearer {token}"}).status_code
+
+    assert (status(page_token), status(first), status(second)) == (200, 401, 200)

@@ -310,14 +310,15 @@ def issue_api_token(
 ) -> str:
     """A new API token for ``user``, acting with the user's role.
 
-    ``replace`` (the CLI's way) revokes the tokens issued before; the token page keeps
-    them, one per use, each with a ``label``. The raw token is returned once and only its
-    hash is stored, so a leaked database dump holds no working token.
+    ``replace`` (the CLI's way) revokes the tokens issued before with the same ``label``;
+    the token page keeps them, one per program, each with its own label. The raw token is
+    returned once and only its hash is stored, so a leaked database dump holds no working
+    token.
     """
     now = utcnow()
     if replace:
         for token in api_tokens_of(session, user):
-            if token.revoked_at is None:
+            if token.revoked_at is None and token.label == label:
                 token.revoked_at = now
     raw = new_token()
     token = ApiToken(user_id=user.id, token_hash=hash_token(raw), created_at=now, label=label)
