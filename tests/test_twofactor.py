@@ -50,6 +50,16 @@ def test_enrolling_needs_a_code_from_the_key_shown(app, client, submit_form, mak
     shown = page(client.get("/account/two-factor"))
     [secret] = SECRET.findall(shown)
     assert SECRET.findall(page(client.get("/account/two-factor"))) == [secret]  # same key
+    with client.session_transaction() as session:
+        assert secret not in str(dict(session))  # kept on the server, not in the cookie
+    db.session.refresh(user)
+    assert user.totp_secret == secret and user.totp_enabled_at is None
+    # Not switched on yet: logging in still takes the password only.
+    log_out(client)
+    assert (
+        submit_form("/login", {"email": user.email, "password": PASSWORD}).headers["Location"]
+        == "/organiser/"
+    )
 
     wrong = submit_form("/account/two-factor", {"enable-code": "000000", "action": "enable"})
     assert wrong.status_code == 200

@@ -1,8 +1,9 @@
 """The optional second factor for staff: TOTP codes (RFC 6238) and one-time recovery codes.
 
-Enrolling takes two steps: a new secret is shown as a QR code (and as text), and only a
-code made from it switches the factor on, so nobody locks themselves out with a secret
-their app never saw. A code is accepted one step either side of now (clock drift) and
+Enrolling takes two steps: a new secret is stored (on the server, never in the session
+cookie) and shown as a QR code and as text, and only a code made from it switches the
+factor on (``totp_enabled_at``), so nobody locks themselves out with a secret their app
+never saw. A code is accepted one step either side of now (clock drift) and
 never twice: the step of the last code used is stored. Recovery codes are stored as
 SHA-256 hashes; each one works once.
 """
@@ -56,16 +57,28 @@ def _matching_step(secret: str, code: str, now: float | None = None) -> int | No
     return None
 
 
-def enable(session: DBSession, user: User, secret: str, code: str) -> list[str]:
+def start_enrolment(session: DBSession, user: User) -> str:
+    """The secret to show while the factor is not on yet: the same one until it is
+    confirmed, so that reloading the page keeps what the app has scanned."""
+    if user.totp_enabled_at is not None:
+        raise DomainError(_("Der zweite Faktor ist schon eingeschaltet."))
+    if user.totp_secret is None:
+        user.totp_secret = new_secret()
+        session.flush()
+    return user.totp_secret
+
+
+def enable(session: DBSession, user: User, code: str) -> list[str]:
     """Switch the factor on with the secret the user's app now holds; the recovery codes
     are returned once (only their hashes are kept)."""
-    step = _matching_step(secret, code)
+    if user.totp_secret is None or user.totp_enabled_at is not None:
+        raise DomainError(_("Bitte laden Sie die Seite neu."), field="code")
+    step = _matching_step(user.totp_secret, code)
     if step is None:
         raise DomainError(
             _("Der Code passt nicht. Bitte geben Sie den aktuellen Code aus Ihrer App ein."),
             field="code",
         )
-    user.totp_secret = secret
     user.totp_enabled_at = utcnow()
     user.totp_last_step = step
     codes = _new_recovery_codes(user)
@@ -105,7 +118,7 @@ def clear(user: User) -> None:
 
 def verify(user: User, code: str) -> bool:
     """A current TOTP code not used before, or an unused recovery code (used up now)."""
-    if user.totp_secret is None:
+    if user.totp_secret is None or user.totp_enabled_at is None:
         return False
     step = _matching_step(user.totp_secret, code)
     if step is not None:

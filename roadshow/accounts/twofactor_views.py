@@ -42,7 +42,6 @@ from roadshow.settings import settings
 from roadshow.web import private
 
 PENDING_SECONDS = 300  # the code step must follow the password within five minutes
-ENROL_KEY = "totp_enrolment"  # the secret being enrolled, until a code confirms it
 
 
 def staff_only(view: Callable[..., Any]) -> Callable[..., Any]:
@@ -117,11 +116,9 @@ def twofactor_page() -> str | Response:
         form = forms[action]
         try:
             if action == "enable":
-                secret = session.get(ENROL_KEY)
-                if not secret:
+                if user.totp_secret is None:
                     return redirect(url_for("accounts.twofactor"))
-                recovery_codes = twofactor.enable(db.session, user, secret, form.code.data or "")
-                session.pop(ENROL_KEY, None)
+                recovery_codes = twofactor.enable(db.session, user, form.code.data or "")
             elif action == "renew":
                 recovery_codes = twofactor.regenerate_recovery_codes(
                     db.session, user, form.code.data or ""
@@ -144,8 +141,8 @@ def twofactor_page() -> str | Response:
                 return redirect(url_for("accounts.twofactor"))
     enrolment = None
     if user.totp_enabled_at is None:
-        secret = session.get(ENROL_KEY) or twofactor.new_secret()
-        session[ENROL_KEY] = secret
+        secret = twofactor.start_enrolment(db.session, user)
+        db.session.commit()
         uri = twofactor.provisioning_uri(secret, email=user.email, issuer=settings().organizer_name)
         enrolment = {"secret": secret, "qr": twofactor.qr_code_data_uri(uri)}
     page = render_template(
