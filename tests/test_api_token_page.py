@@ -31,6 +31,7 @@ def test_a_token_made_on_the_page_works_until_revoked(app, client, submit_form, 
 
     listing = page(client.get("/account/tokens"))
     assert "CRM der Kammer" in listing and raw not in listing  # shown once only
+    assert "noch nie" not in listing  # the read-only call above is its "last used"
     stored = db.session.scalar(select(ApiToken).where(ApiToken.user_id == user.id))
     assert stored.token_hash != raw and raw not in stored.token_hash
 

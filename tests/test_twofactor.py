@@ -4,11 +4,15 @@ login, recovery codes that work once, and an admin requiring it for every organi
 from __future__ import annotations
 
 import re
+import threading
 import time
 
 import pyotp
+import pytest
 
-from roadshow.accounts.models import Role
+from roadshow.accounts import twofactor
+from roadshow.accounts.models import Role, User
+from roadshow.database import utcnow
 from roadshow.extensions import db
 from tests.conftest import csrf_token_from
 from tests.fixtures_pages import PASSWORD, log_in
@@ -202,3 +206,62 @@ def test_partner_users_have_no_second_factor_page(
     log_in(submit_form, partner_user)
     assert client.get("/account/two-factor").status_code == 403
     assert client.get("/account/tokens").status_code == 403
+
+
+RACERS = 6
+
+
+@pytest.mark.parametrize("kind", ["app code", "recovery code"])
+@pytest.mark.parametrize("locked", [True, False], ids=["locked", "control without the lock"])
+def test_racing_requests_with_one_code_let_one_in(app, make_user, monkeypatch, locked, kind):
+    """Six requests with the same code at once: exactly one gets in. The control run
+    without the row lock shows that the test can see the race at all."""
+    user = make_user()
+    secret = twofactor.new_secret()
+    user.totp_secret = secret
+    user.totp_enabled_at = utcnow()
+    codes = twofactor._new_recovery_codes(user)
+    db.session.commit()
+    code = code_at(secret) if kind == "app code" else codes[0]
+    user_id = user.id  # read here: the threads must not touch the test's own session
+    db.session.remove()
+    real_lock = twofactor._lock
+
+    def lock_then_wait(session, racer: User) -> None:
+        if locked:
+            real_lock(session, racer)
+        else:
+            session.refresh(racer)
+        time.sleep(0.2)  # widen the window between reading and writing
+
+    monkeypatch.setattr(twofactor, "_lock", lock_then_wait)
+    start = threading.Barrier(RACERS)
+    outcomes: list[str] = []
+
+    def race() -> None:
+        with app.app_context():
+            try:
+                racer = db.session.get(User, user_id)
+                start.wait(timeout=30)
+                if twofactor.verify(db.session, racer, code):
+                    db.session.commit()
+                    outcomes.append("in")
+                else:
+                    db.session.rollback()
+                    outcomes.append("refused")
+            except Exception as error:  # noqa: BLE001 - an error is an outcome the test reports
+                start.abort()
+                outcomes.append(repr(error))
+            finally:
+                db.session.remove()
+
+    threads = [threading.Thread(target=race) for _n in range(RACERS)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert len(outcomes) == RACERS and set(outcomes) <= {"in", "refused"}, outcomes
+    if locked:
+        assert outcomes.count("in") == 1
+    else:
+        assert outcomes.count("in") > 1

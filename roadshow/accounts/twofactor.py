@@ -15,6 +15,7 @@ import time
 
 import pyotp
 import segno
+import sqlalchemy as sa
 from flask_babel import gettext as _
 
 from roadshow.accounts.models import Role, SiteSetting, User
@@ -89,7 +90,7 @@ def enable(session: DBSession, user: User, code: str) -> list[str]:
 
 def regenerate_recovery_codes(session: DBSession, user: User, code: str) -> list[str]:
     """New recovery codes (the old ones stop working), after a current code."""
-    if not verify(user, code):
+    if not verify(session, user, code):
         raise DomainError(_("Der Code passt nicht."), field="code")
     codes = _new_recovery_codes(user)
     record(session, "user.recovery_codes_renewed", user, user)
@@ -101,7 +102,7 @@ def disable(session: DBSession, user: User, *, password: str, code: str) -> None
     """Switch the factor off; it takes the password and a current or recovery code."""
     if not password_matches(user, password):
         raise DomainError(_("Das Passwort stimmt nicht."), field="password")
-    if not verify(user, code):
+    if not verify(session, user, code):
         raise DomainError(_("Der Code passt nicht."), field="code")
     clear(user)
     record(session, "user.totp_disabled", user, user)
@@ -116,8 +117,20 @@ def clear(user: User) -> None:
     user.recovery_code_hashes = []
 
 
-def verify(user: User, code: str) -> bool:
-    """A current TOTP code not used before, or an unused recovery code (used up now)."""
+def _lock(session: DBSession, user: User) -> None:
+    """Hold the user's row until the transaction ends, and read it again: two requests
+    with the same code at the same moment take turns, and the second sees it used."""
+    session.execute(
+        sa.update(User).where(User.id == user.id).values(session_version=User.session_version)
+    )
+    session.refresh(user)
+
+
+def verify(session: DBSession, user: User, code: str) -> bool:
+    """A current TOTP code not used before, or an unused recovery code (used up now).
+
+    The caller commits; until then the user's row is locked (see ``_lock``)."""
+    _lock(session, user)
     if user.totp_secret is None or user.totp_enabled_at is None:
         return False
     step = _matching_step(user.totp_secret, code)

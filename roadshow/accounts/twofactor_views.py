@@ -83,7 +83,7 @@ def second_factor() -> str | Response:
         return redirect(url_for("accounts.login"))
     form = SecondFactorForm()
     if form.validate_on_submit():
-        if twofactor.verify(user, form.code.data or ""):
+        if twofactor.verify(db.session, user, form.code.data or ""):
             target = session[PENDING_KEY]["next"]
             complete_login(db.session, user)
             return redirect(target)

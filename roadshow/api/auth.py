@@ -52,6 +52,7 @@ def organisers_api(view: F) -> F:
             response.status_code = 403
             return response
         g.api_user = user
+        db.session.commit()  # the token's "last used", also for requests that change nothing
         return view(*args, **kwargs)
 
     return cast(F, wrapped)
