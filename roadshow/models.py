@@ -1,7 +1,7 @@
 """Every model, imported in one place so that Alembic and the tests see the whole schema."""
 
 from roadshow.accounts.models import ApiToken, AuditLog, Role, SiteSetting, User
-from roadshow.attendance.models import CheckIn, CheckInMethod
+from roadshow.attendance.models import AttendanceImport, CheckIn, CheckInMethod
 from roadshow.calendar.models import Subscriber, SubscriberStatus
 from roadshow.events.models import (
     Event,
@@ -28,6 +28,7 @@ __all__ = [
     "Attendee",
     "AttendeeStatus",
     "AuditLog",
+    "AttendanceImport",
     "CheckIn",
     "CheckInMethod",
     "Event",

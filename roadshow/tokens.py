@@ -22,6 +22,23 @@ TOKEN_BYTES = 32  # 256 bits of randomness; token_urlsafe writes them as 43 char
 TOKEN_PATTERN = re.compile(r"[A-Za-z0-9_-]{43}")
 
 
+# A check-in code is read by a camera or typed by a USB scanner that may think it has a US
+# keyboard on a German computer: digits and capitals only, without Y and Z (swapped between
+# the two layouts) and without I, L, O, U (read as 1, 1, 0, V). 16 of 30 symbols: 78 bits.
+CHECK_IN_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWX"
+CHECK_IN_LENGTH = 16
+
+
+def new_check_in_code() -> str:
+    """A fresh code for an attendee's ticket; unguessable, and not the self-service secret."""
+    return "".join(secrets.choice(CHECK_IN_ALPHABET) for _ in range(CHECK_IN_LENGTH))
+
+
+def normalize_check_in_code(text: str) -> str:
+    """A code as typed, scanned or printed in groups (``ABCD EFGH …``), as stored."""
+    return re.sub(r"[\s-]+", "", text).upper()
+
+
 def new_token() -> str:
     """A fresh random secret for a link."""
     return secrets.token_urlsafe(TOKEN_BYTES)

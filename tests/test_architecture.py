@@ -22,12 +22,13 @@ RANKS = {
     "events": 3,
     "calendar": 4,
     "registrations": 5,
-    "attendance": 5,
-    "api": 6,
-    "privacy": 6,
-    "portal": 6,
+    # Attendance records who of the registered came, and reports on both.
+    "attendance": 6,
+    "api": 7,
+    "privacy": 7,
+    "portal": 7,
     # The back office shows every domain's pages, the privacy pages included.
-    "backoffice": 7,
+    "backoffice": 8,
 }
 # Top-level modules that gather every domain (the app factory, the model registry, the
 # demo seed); every other top-level module is shared ground and imports no domain.

@@ -1,7 +1,8 @@
 """What other parts ask of attendance without importing it into their own rules.
 
-Registrations rank level with attendance, so neither imports the other: a page above both
-(the back office) takes this query from here and hands it to the registrations' services.
+Attendance ranks above registrations (it records who of the registered came), so the
+registrations' services cannot import it: a page above both (the back office) takes this
+query from here and hands it to them.
 """
 
 from __future__ import annotations

@@ -185,6 +185,10 @@ class Event(TimestampMixin, Base):
     registration_opens_at: Mapped[datetime | None]
     registration_closes_at: Mapped[datetime | None]
     join_url: Mapped[str | None] = mapped_column(sa.String(500))  # webinars; attendees only
+    # Attendance: minutes in a webinar that count as "attended" (None: half the duration),
+    # and whether the staff of the event's partners may check people in at the door.
+    min_attended_minutes: Mapped[int | None]
+    partners_may_check_in: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
     published_at: Mapped[datetime | None]
     cancelled_at: Mapped[datetime | None]
     # Raised by every change to the event's content; feeds use it for DTSTAMP/LAST-MODIFIED.
@@ -219,6 +223,13 @@ class Event(TimestampMixin, Base):
         if self.is_cancelled:
             return 0
         return max(0, self.capacity - self.seats_taken)
+
+    @property
+    def attended_minutes_threshold(self) -> int:
+        """Minutes in the session that count as attended: the event's own, or half of it."""
+        if self.min_attended_minutes is not None:
+            return self.min_attended_minutes
+        return max(1, int((self.ends_at - self.starts_at).total_seconds() // 120))
 
     @property
     def is_online(self) -> bool:

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from roadshow.database import Base, TimestampMixin, enum_column
 from roadshow.events.models import EventStatus
+from roadshow.tokens import new_check_in_code
 
 if TYPE_CHECKING:
     from roadshow.events.models import Event
@@ -152,5 +153,9 @@ class Attendee(TimestampMixin, Base):
     )
     cancelled_at: Mapped[datetime | None]
     anonymised_at: Mapped[datetime | None]  # erased on request or after the retention period
+    # The ticket: shown as a QR code in mails and on the self-service page, read at the door.
+    check_in_code: Mapped[str] = mapped_column(
+        sa.String(20), unique=True, default=new_check_in_code
+    )
 
     registration: Mapped[Registration] = relationship(back_populates="attendees")
