@@ -56,6 +56,7 @@ def create_app(config: dict[str, Any] | None = None, instance_path: str | None =
     from roadshow import (
         accounts,
         api,
+        attendance,
         backoffice,
         demo,
         events,
@@ -73,6 +74,7 @@ def create_app(config: dict[str, Any] | None = None, instance_path: str | None =
     accounts.init_app(app)
     events.init_app(app)
     registrations.init_app(app)
+    attendance.init_app(app)
     calendar_feeds.init_app(app)
     api.init_app(app)
     backoffice.init_app(app)

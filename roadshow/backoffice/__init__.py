@@ -12,6 +12,7 @@ from flask import Flask
 
 def init_app(app: Flask) -> None:
     from roadshow.backoffice import views  # noqa: F401 (routes)
+    from roadshow.backoffice.attendance import views as attendance_views  # noqa: F401
     from roadshow.backoffice.audit import views as audit_views  # noqa: F401
     from roadshow.backoffice.blueprint import bp
     from roadshow.backoffice.events import views as event_views  # noqa: F401
@@ -19,6 +20,7 @@ def init_app(app: Flask) -> None:
     from roadshow.backoffice.planning import views as planning_views  # noqa: F401
     from roadshow.backoffice.privacy import views as privacy_views  # noqa: F401
     from roadshow.backoffice.registrations import views as registration_views  # noqa: F401
+    from roadshow.backoffice.reports import views as report_views  # noqa: F401
     from roadshow.backoffice.security import views as security_views  # noqa: F401
     from roadshow.backoffice.series import views as series_views  # noqa: F401
     from roadshow.backoffice.users import views as user_views  # noqa: F401

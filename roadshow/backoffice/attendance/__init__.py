@@ -1,0 +1,1 @@
+"""Back-office pages: webinar reports imported, rows assigned by hand."""

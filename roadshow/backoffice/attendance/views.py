@@ -1,0 +1,3 @@
+"""Importing webinar attendance reports."""
+
+from __future__ import annotations

@@ -1,0 +1,1 @@
+"""Back-office pages: reports per event, tour and partner."""

@@ -1,0 +1,3 @@
+"""Attendance reports with charts and exports."""
+
+from __future__ import annotations
