@@ -57,7 +57,9 @@ def test_invitation_arrives_as_imip_with_text_html_calendar_and_attachment(
         "multipart/mixed",
         "  multipart/alternative",
         "    text/plain",
-        "    text/html",
+        "    multipart/related",
+        "      text/html",
+        "      image/png",
         "    text/calendar",
         "  application/ics",
     ]

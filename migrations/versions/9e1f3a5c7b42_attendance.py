@@ -7,6 +7,7 @@
 - ``attendance_import``: each imported report, once per event and file.
 - ``event.min_attended_minutes`` (None: half the duration) and
   ``event.partners_may_check_in``.
+- ``outbox_message.images``: pictures shown in a mail's HTML by ``cid:`` (the ticket's QR code).
 
 Revision ID: 9e1f3a5c7b42
 Revises: 7d2e4f6a8b31
@@ -102,8 +103,14 @@ def upgrade():
             )
         )
 
+    with op.batch_alter_table("outbox_message", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("images", sa.JSON(), server_default="[]", nullable=False))
+
 
 def downgrade():
+    with op.batch_alter_table("outbox_message", schema=None) as batch_op:
+        batch_op.drop_column("images")
+
     with op.batch_alter_table("event", schema=None) as batch_op:
         batch_op.drop_column("partners_may_check_in")
         batch_op.drop_column("min_attended_minutes")

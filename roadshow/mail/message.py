@@ -13,6 +13,14 @@ how the MIME tree is built:
         text/calendar; charset=utf-8; method=REQUEST      (the invitation clients act on)
       application/ics; name=invite.ics                     (the same calendar, to download)
 
+A message with pictures in its HTML (a ticket's QR code) wraps the HTML with them in
+``multipart/related``, each picture ``inline`` with its ``Content-ID``, so that
+``<img src="cid:…">`` shows it without loading anything from the web:
+
+        multipart/related
+          text/html; charset=utf-8
+          image/png; Content-ID: <ticket-7@example.org>
+
 The attachment is ``application/ics``, not a second ``text/calendar``: that is how Gmail
 sends invitations, and it keeps clients that act on every ``text/calendar`` part from
 processing the invitation twice, while mail clients without calendar support still offer
@@ -21,6 +29,7 @@ the file to open.
 
 from __future__ import annotations
 
+import base64
 import re
 from datetime import UTC, datetime
 from email.headerregistry import Address
@@ -98,6 +107,7 @@ class OutboxMail(Message):
         self.calendar = re.sub(r"\r?\n", "\r\n", row.ics).encode("utf-8") if row.ics else None
         self.calendar_method = (row.ics_method or "REQUEST").upper()
         self.sent_date = (date or datetime.now(UTC)).astimezone(UTC)
+        self.images = list(row.images or [])
         super().__init__(
             subject=row.subject,
             recipients=[self.recipient_address],
@@ -135,7 +145,7 @@ class OutboxMail(Message):
         # Parts are MIMEParts: only the top level carries MIME-Version.
         texts = [_text_part(self.body or "", "plain")]
         if self.html:
-            texts.append(_text_part(self.html, "html"))
+            texts.append(self._html_part())
         if self.calendar is None:
             message.make_alternative()
             for part in texts:
@@ -169,6 +179,27 @@ class OutboxMail(Message):
         message.attach(alternative)
         message.attach(attachment)
         return message
+
+    def _html_part(self) -> EmailMessage:
+        html = _text_part(self.html or "", "html")
+        if not self.images:
+            return html
+        related = _new_part()
+        related.make_related()
+        related.attach(html)
+        for image in self.images:
+            maintype, _slash, subtype = image["type"].partition("/")
+            part = _new_part()
+            part.set_content(
+                base64.b64decode(image["data"]),
+                maintype=maintype,
+                subtype=subtype,
+                cte="base64",
+                disposition="inline",
+                cid=f"<{image['cid']}>",
+            )
+            related.attach(part)
+        return related
 
 
 def _new_part() -> EmailMessage:

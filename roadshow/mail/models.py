@@ -62,6 +62,9 @@ class OutboxMessage(TimestampMixin, Base):
     ics: Mapped[str | None] = mapped_column(sa.Text)
     ics_method: Mapped[str | None] = mapped_column(sa.String(20))  # REQUEST, CANCEL
     headers: Mapped[dict[str, Any]] = mapped_column(sa.JSON, default=dict)
+    # Pictures the HTML shows by ``cid:`` (a ticket's QR code): [{"cid", "type", "data"}],
+    # ``data`` in base64.
+    images: Mapped[list[dict[str, str]]] = mapped_column(sa.JSON, default=list)
     status: Mapped[OutboxStatus] = mapped_column(
         enum_column(OutboxStatus), default=OutboxStatus.QUEUED
     )

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+from collections.abc import Sequence
 from dataclasses import dataclass
 from email.utils import make_msgid
 from typing import Any, Literal
@@ -23,6 +25,24 @@ class CalendarPart:
     method: Literal["REQUEST", "CANCEL"]
 
 
+@dataclass(frozen=True)
+class InlineImage:
+    """A picture inside the HTML part, shown where the HTML says ``<img src="cid:{cid}">``.
+
+    ``cid`` is the Content-ID without angle brackets, unique within the message."""
+
+    cid: str
+    content_type: str  # image/png
+    data: bytes
+
+    def stored(self) -> dict[str, str]:
+        return {
+            "cid": self.cid,
+            "type": self.content_type,
+            "data": base64.b64encode(self.data).decode("ascii"),
+        }
+
+
 def enqueue(
     session: DBSession,
     *,
@@ -33,6 +53,7 @@ def enqueue(
     recipient_name: str = "",
     context: dict[str, Any] | None = None,
     calendar: CalendarPart | None = None,
+    images: Sequence[InlineImage] = (),
     headers: dict[str, str] | None = None,
     event_id: int | None = None,
     registration_id: int | None = None,
@@ -66,6 +87,7 @@ def enqueue(
         ics=calendar.ics.decode("utf-8") if calendar is not None else None,
         ics_method=calendar.method if calendar is not None else None,
         headers=safe_headers,
+        images=[image.stored() for image in images],
         status=OutboxStatus.QUEUED,
         next_attempt_at=utcnow(),
         event_id=event_id,

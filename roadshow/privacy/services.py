@@ -189,7 +189,7 @@ def scrub_subscriber(subscriber: Subscriber, now: datetime) -> None:
 
 
 def erase_messages(messages: Iterable[OutboxMessage], now: datetime, erasure: Erasure) -> None:
-    """Messages to the person: recipient, subject, bodies, calendar and headers go; one
+    """Messages to the person: recipient, subject, bodies, calendar, pictures and headers go; one
     not sent yet never will be (it is marked failed, which says nothing about anyone)."""
     for message in messages:
         message.recipient = placeholder_email(message.id)
@@ -197,6 +197,7 @@ def erase_messages(messages: Iterable[OutboxMessage], now: datetime, erasure: Er
         message.subject = ERASED
         message.text_body = message.html_body = ""
         message.ics = None
+        message.images = []
         message.headers = {}
         if message.status in UNSENT:
             message.status = OutboxStatus.FAILED

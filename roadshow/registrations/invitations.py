@@ -8,6 +8,7 @@ from roadshow.calendar.ics import invitation
 from roadshow.database import DBSession, utcnow
 from roadshow.mail.models import OutboxMessage
 from roadshow.mail.services import CalendarPart, enqueue
+from roadshow.registrations import tickets
 from roadshow.registrations.models import Attendee
 from roadshow.settings import settings
 from roadshow.urls import external_url
@@ -33,6 +34,8 @@ def queue_invitation(
     site = settings()
     event_url = external_url("events.detail", slug=event.slug)
     join_url = registration.join_url if method == "REQUEST" else None
+    # A valid invitation carries the ticket; a withdrawn one does not.
+    found = tickets.tickets(event, [attendee]) if method == "REQUEST" else []
     ics = invitation(
         event,
         method=method,
@@ -57,9 +60,11 @@ def queue_invitation(
             "registration": registration,
             "event_url": event_url,
             "join_url": join_url,
+            "ticket": found[0] if found else None,
             **(context or {}),
         },
         calendar=CalendarPart(ics, method),
+        images=tickets.images(found),
         event_id=event.id,
         registration_id=registration.id,
     )

@@ -21,6 +21,7 @@ from roadshow.events.models import Event
 from roadshow.events.services import EventChange
 from roadshow.events.signals import event_cancelled, event_changed
 from roadshow.mail.services import enqueue
+from roadshow.registrations import tickets
 from roadshow.registrations.invitations import queue_invitation
 from roadshow.registrations.models import (
     Attendee,
@@ -43,12 +44,16 @@ def _contact_message(
     token: str | None = None,
     attendees: list[Attendee] | None = None,
     idempotency_key: str | None = None,
+    with_tickets: bool = False,
 ) -> None:
     event: Event = registration.event
+    people = registration.active_attendees if attendees is None else attendees
+    found = tickets.tickets(event, people) if with_tickets else []
     context: dict[str, Any] = {
         "registration": registration,
         "event": event,
-        "attendees": registration.active_attendees if attendees is None else attendees,
+        "attendees": people,
+        "tickets": found,
         "event_url": external_url("events.detail", slug=event.slug),
         "manage_url": manage_url(token) if token else None,
         "join_url": registration.join_url,
@@ -61,6 +66,7 @@ def _contact_message(
         recipient_name=registration.contact_name,
         idempotency_key=idempotency_key or f"registration:{registration.id}:{name}",
         context=context,
+        images=tickets.images(found),
         event_id=event.id,
         registration_id=registration.id,
     )
@@ -92,7 +98,7 @@ def uninvite(session: DBSession, attendee: Attendee) -> None:
 def registered(session: DBSession, registration: Registration, token: str) -> None:
     """A new registration: confirmed (with invitations) or on the waiting list."""
     if registration.status is RegistrationStatus.CONFIRMED:
-        _contact_message(session, registration, "confirmed", token)
+        _contact_message(session, registration, "confirmed", token, with_tickets=True)
         for attendee in registration.active_attendees:
             invite(session, attendee)
     else:
@@ -112,6 +118,7 @@ def confirmation_resent(session: DBSession, registration: Registration, token: s
             "confirmed",
             token,
             idempotency_key=f"registration:{registration.id}:confirmed:{resend}",
+            with_tickets=True,
         )
         event = registration.event
         for attendee in registration.active_attendees:
@@ -134,7 +141,7 @@ def confirmation_resent(session: DBSession, registration: Registration, token: s
 
 def promoted(session: DBSession, registration: Registration) -> None:
     """Seats freed up for a waiting registration: tell the company, invite its people."""
-    _contact_message(session, registration, "promoted")
+    _contact_message(session, registration, "promoted", with_tickets=True)
     for attendee in registration.active_attendees:
         invite(session, attendee)
 

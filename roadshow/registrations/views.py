@@ -24,7 +24,7 @@ from roadshow.database import utcnow
 from roadshow.errors import DomainError, NotFound
 from roadshow.events.services import ListedEvent, public_event, registration_closed_reason
 from roadshow.extensions import db
-from roadshow.registrations import selfservice
+from roadshow.registrations import selfservice, tickets
 from roadshow.registrations.feeds import registration_entries
 from roadshow.registrations.forms import (
     COMPANY_SIZES,
@@ -171,11 +171,16 @@ def _render_manage(
             replace_forms[attendee.id] = AttendeeChangeForm(
                 prefix=f"replace-{attendee.id}", formdata=None
             )
+    # Tickets to show at the door: for confirmed seats at events with a place.
+    shown = (
+        tickets.tickets(event, registration.active_attendees) if registration.is_confirmed else []
+    )
     page = render_template(
         "registrations/manage.html",
         registration=registration,
         event=event,
         token=token,
+        tickets={t.attendee_id: (t, tickets.qr_svg_data_uri(t.code)) for t in shown},
         add_form=add_form or AttendeeChangeForm(prefix="add", formdata=None),
         replace_forms=replace_forms,
         cancel_form=cancel_form or CancelRegistrationForm(formdata=None),
