@@ -31,6 +31,8 @@ from roadshow.events.models import (
 from roadshow.events.series import create_series_events
 from roadshow.extensions import db
 from roadshow.partners.models import Partner
+from roadshow.registrations.models import Registration
+from roadshow.registrations.services import AttendeeInput, RegistrationInput, register
 from roadshow.settings import settings
 
 M = TypeVar("M")
@@ -122,6 +124,36 @@ WORKSHOPS = [
     ("Weilheim", 9, 22, "Workshop: Social Media mit wenig Zeit", "socialhub"),
     ("München", 10, 13, "Workshop: Daten in die Cloud – aber richtig", "cloudwerk"),
     ("Mühldorf", 11, 10, "Workshop: Glasfaser, 5G und Homeoffice", "alpentel"),
+]
+
+
+# Companies registered for the Weilheim stop and the first webinar, so that check-in,
+# report imports and the partners' figures have people to show: (company, size, industry,
+# town, people, shares contact data with partners, brought by the partner's referral).
+COMPANIES = [
+    ("Schreinerei Huber", "10-49", "handwerk", "Weilheim", ["Anna Huber", "Max Huber"], True, True),
+    ("Metzgerei Lechner", "1-9", "handwerk", "Peißenberg", ["Josef Lechner"], False, False),
+    ("Brunner Steuerberatung", "10-49", "dienstleistung", "Weilheim", ["Eva Brunner"], True, True),
+    (
+        "Gasthof Zur Post",
+        "10-49",
+        "gastgewerbe",
+        "Murnau",
+        ["Lena Maier", "Tobias Maier"],
+        False,
+        False,
+    ),
+    ("Elektro Wagner GmbH", "50-249", "handwerk", "Penzberg", ["Stefan Wagner"], True, False),
+    (
+        "Modehaus Schmid",
+        "10-49",
+        "handel",
+        "Weilheim",
+        ["Sophie Schmid", "Paul Schmid"],
+        False,
+        True,
+    ),
+    ("Bauer Logistik", "50-249", "logistik", "Schongau", ["Markus Bauer"], True, False),
 ]
 
 
@@ -251,6 +283,8 @@ def seed(session: DBSession, today: date | None = None) -> dict[str, int]:
                 EventPartner(partner=partners[partner_slug], role=PartnerRole.HOST)
             )
 
+    _register_companies(session, tour_slug=tour.slug, year=year)
+
     accounts = [
         (ORGANISER_EMAIL, "Olga Organisatorin", Role.ORGANISER, None),
         (ADMIN_EMAIL, "Anton Admin", Role.ADMIN, None),
@@ -271,6 +305,45 @@ def seed(session: DBSession, today: date | None = None) -> dict[str, int]:
         select(Event.kind, func.count()).where(Event.tour_id == tour.id).group_by(Event.kind)
     ).all()
     return {kind.value: count for kind, count in counts}
+
+
+def _register_companies(session: DBSession, *, tour_slug: str, year: int) -> None:
+    """The demo companies at the Weilheim stop and the first webinar, through the same
+    service as the registration form (so each gets its mails with tickets), once."""
+    weilheim = session.scalar(select(Event).where(Event.slug == f"{year}-04-06-weilheim"))
+    webinar = session.scalar(
+        select(Event)
+        .where(Event.kind == EventKind.WEBINAR, Event.tour.has(slug=tour_slug))
+        .order_by(Event.starts_at)
+        .limit(1)
+    )
+    for event in (weilheim, webinar):
+        if event is None or session.scalar(
+            select(func.count(Registration.id)).where(Registration.event_id == event.id)
+        ):
+            continue
+        for company, size, industry, town, people, shares, referred in COMPANIES:
+            domain = company.lower().split()[0].replace("ß", "ss") + ".example"
+            addresses = [f"{name.split()[0].lower()}@{domain}" for name in people]
+            register(
+                session,
+                event.id,
+                RegistrationInput(
+                    company_name=company,
+                    contact_name=people[0],
+                    contact_email=addresses[0],
+                    attendees=[
+                        AttendeeInput(name, address)
+                        for name, address in zip(people, addresses, strict=True)
+                    ],
+                    privacy_consent=True,
+                    company_size=size,
+                    industry=industry,
+                    town=town,
+                    share_with_partners=shares,
+                    referral_partner_slug=PARTNERS[0][0] if referred else None,
+                ),
+            )
 
 
 @click.group("demo")
