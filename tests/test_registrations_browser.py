@@ -1,5 +1,6 @@
-"""In a real Chromium: find the Weilheim stop, register two employees, remove one through the
-self-service link, and watch the freed seat promote the company on the waiting list."""
+"""In a real Chromium: find the Mühldorf stop (the demo has no registrations there), register
+two employees, remove one through the self-service link, and watch the freed seat promote the
+company on the waiting list."""
 
 from __future__ import annotations
 
@@ -38,18 +39,18 @@ def test_register_two_employees_remove_one_and_promote_a_waiting_company(
     from playwright.sync_api import expect
 
     seed(db.session)
-    weilheim = db.session.scalar(select(Event).where(Event.title == "Digital vor Ort: Weilheim"))
-    weilheim.capacity = 2  # a small room, so that the waiting list matters
-    weilheim.registration_opens_at = utcnow() - timedelta(days=1)
+    muehldorf = db.session.scalar(select(Event).where(Event.title == "Digital vor Ort: Mühldorf"))
+    muehldorf.capacity = 2  # a small room, so that the waiting list matters
+    muehldorf.registration_opens_at = utcnow() - timedelta(days=1)
     db.session.commit()
 
     ours = browser.new_context(locale="de-DE")
     page = ours.new_page()
     page.goto(live_server + "/")
-    page.get_by_role("link", name="Digital vor Ort: Weilheim").click()
-    expect(page.get_by_role("heading", level=1)).to_have_text("Digital vor Ort: Weilheim")
+    page.get_by_role("link", name="Digital vor Ort: Mühldorf").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Digital vor Ort: Mühldorf")
     expect(page.locator(".seats-left")).to_contain_text("Noch 2 Plätze frei")
-    expect(page.locator("dl.facts")).to_contain_text("Stadthalle Weilheim")
+    expect(page.locator("dl.facts")).to_contain_text("Haberkasten Mühldorf")
     page.get_by_role("link", name="Jetzt anmelden").click()
     register(
         page,
@@ -64,7 +65,7 @@ def test_register_two_employees_remove_one_and_promote_a_waiting_company(
 
     theirs = browser.new_context(locale="de-DE")
     other = theirs.new_page()
-    other.goto(live_server + f"/events/{weilheim.slug}")
+    other.goto(live_server + f"/events/{muehldorf.slug}")
     expect(other.locator(".seats-left")).to_contain_text("Ausgebucht")
     other.get_by_role("link", name="Auf die Warteliste").click()
     register(
@@ -90,7 +91,7 @@ def test_register_two_employees_remove_one_and_promote_a_waiting_company(
     expect(other.locator(".status")).to_contain_text("bestätigt")
     expect(other.locator("ul.attendees")).to_contain_text("Lena Meier")
 
-    page.goto(live_server + f"/events/{weilheim.slug}")
+    page.goto(live_server + f"/events/{muehldorf.slug}")
     expect(page.locator(".seats-left")).to_contain_text("Ausgebucht")  # the seat is taken again
     ours.close()
     theirs.close()

@@ -8,6 +8,7 @@
 - ``event.min_attended_minutes`` (None: half the duration) and
   ``event.partners_may_check_in``.
 - ``outbox_message.images``: pictures shown in a mail's HTML by ``cid:`` (the ticket's QR code).
+- ``check_in.method`` may be ``api`` (a check-in sent by a program with a token).
 
 Revision ID: 9e1f3a5c7b42
 Revises: 7d2e4f6a8b31
@@ -26,6 +27,10 @@ depends_on = None
 
 # As roadshow.tokens made them on the day of this migration.
 ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWX"
+
+
+OLD_METHODS = "'qr', 'manual', 'walk_in', 'webinar_import'"
+NEW_METHODS = OLD_METHODS + ", 'api'"
 
 
 def _code() -> str:
@@ -94,6 +99,10 @@ def upgrade():
             ["id"],
             ondelete="SET NULL",
         )
+        batch_op.drop_constraint(batch_op.f("ck_check_in_checkinmethod"), type_="check")
+        batch_op.create_check_constraint(
+            batch_op.f("ck_check_in_checkinmethod"), sa.text(f"method IN ({NEW_METHODS})")
+        )
 
     with op.batch_alter_table("event", schema=None) as batch_op:
         batch_op.add_column(sa.Column("min_attended_minutes", sa.Integer(), nullable=True))
@@ -116,6 +125,10 @@ def downgrade():
         batch_op.drop_column("min_attended_minutes")
 
     with op.batch_alter_table("check_in", schema=None) as batch_op:
+        batch_op.drop_constraint(batch_op.f("ck_check_in_checkinmethod"), type_="check")
+        batch_op.create_check_constraint(
+            batch_op.f("ck_check_in_checkinmethod"), sa.text(f"method IN ({OLD_METHODS})")
+        )
         batch_op.drop_constraint(
             batch_op.f("fk_check_in_import_id_attendance_import"), type_="foreignkey"
         )
