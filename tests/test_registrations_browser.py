@@ -97,7 +97,10 @@ def test_register_two_employees_remove_one_and_promote_a_waiting_company(
     theirs.close()
 
     db.session.expire_all()
-    statuses = {r.company_name: r.status for r in db.session.scalars(select(Registration))}
+    statuses = {
+        r.company_name: r.status
+        for r in db.session.scalars(select(Registration).where(Registration.event == muehldorf))
+    }
     assert statuses == {
         "Schreinerei Huber": RegistrationStatus.CONFIRMED,
         "Bäckerei Meier": RegistrationStatus.CONFIRMED,
