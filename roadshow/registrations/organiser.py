@@ -224,12 +224,21 @@ def register_manually(
     *,
     actor: User,
     override_capacity: bool = False,
+    at_the_door: bool = False,
     now: datetime | None = None,
 ) -> RegistrationOutcome:
     """The organiser registers a company (on the phone, at the desk): the same rules and
     mail as the company's own registration. With ``override_capacity`` it is confirmed
-    even when it does not fit; without, it goes on the waiting list as usual."""
-    outcome = register(session, event_id, data, override_capacity=override_capacity, now=now)
+    even when it does not fit; without, it goes on the waiting list as usual.
+    ``at_the_door``: a walk-in, accepted also once the event has begun."""
+    outcome = register(
+        session,
+        event_id,
+        data,
+        override_capacity=override_capacity,
+        at_the_door=at_the_door,
+        now=now,
+    )
     if not outcome.repeated:
         registration = outcome.registration
         event = registration.event

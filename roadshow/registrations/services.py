@@ -180,12 +180,14 @@ def register(
     data: RegistrationInput,
     *,
     override_capacity: bool = False,
+    at_the_door: bool = False,
     now: datetime | None = None,
 ) -> RegistrationOutcome:
     """Register a company: confirmed if all its attendees fit, else on the waiting list.
 
     ``override_capacity`` (an organiser's decision, never a company's) confirms the
     registration even when it does not fit; the seats taken may then exceed the capacity.
+    ``at_the_door`` (an organiser's walk-in) registers also once the event has begun.
     A second call with the same ``submission_key`` returns the first registration. Writes
     the outbox rows for the company (confirmed or waitlisted) and, when confirmed, each
     attendee's calendar invitation, all in the caller's transaction.
@@ -202,6 +204,8 @@ def register(
         if existing is not None:
             return RegistrationOutcome(existing, token=None, repeated=True)
     reason = registration_closed_reason(event, now)
+    if at_the_door and event.status is EventStatus.PUBLISHED:
+        reason = None  # a walk-in: the event has begun, the registration window is past
     if reason:
         raise RegistrationClosed(reason, field="event")
     check_attendee_list(data.attendees, event.max_attendees_per_registration)
