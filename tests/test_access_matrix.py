@@ -55,6 +55,10 @@ ACCOUNT_PAGES_FOR_STAFF = {"accounts.twofactor", "accounts.api_tokens"}
 # The public part of the API; every other ``api.`` endpoint needs an organiser's token.
 PUBLIC_API_ENDPOINTS = {"api.events", "api.event", "api.openapi", "api.create_registration"}
 
+# The check-in page at the door; its JSON calls answer 401 rather than sending to the login.
+CHECK_IN_PAGE = "attendance.page"
+PUBLIC_CHECK_IN_ENDPOINTS = {"attendance.service_worker"}
+
 LOGIN = "→login"  # 302 to the login page
 SENT_METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")
 NOT_SENT = "ok, not sent"
@@ -64,7 +68,7 @@ NOT_SENT = "ok, not sent"
 class Route:
     endpoint: str
     rule: str
-    section: str  # "backoffice", "portal", "account", "staff account", "api"
+    section: str  # "backoffice", "portal", "account", "staff account", "api", "check-in"
     methods: tuple[str, ...]
     url: str
 
@@ -78,6 +82,8 @@ def section_of(endpoint: str) -> str | None:
         return "portal"
     if endpoint.startswith("api."):
         return None if endpoint in PUBLIC_API_ENDPOINTS else "api"
+    if endpoint.startswith("attendance."):
+        return None if endpoint in PUBLIC_CHECK_IN_ENDPOINTS else "check-in"
     if endpoint.startswith("accounts."):
         if endpoint in PUBLIC_ACCOUNT_ENDPOINTS:
             return None
@@ -123,6 +129,11 @@ def expected(route: Route, role: str) -> int | str:
     partner = role.startswith("partner")
     if route.section == "api":
         return 401 if role == "anonymous" else 200 if staff else 403
+    if route.section == "check-in":
+        # Partners' staff only where the organiser allows it, which the world's events do not.
+        if role == "anonymous":
+            return LOGIN if route.endpoint == CHECK_IN_PAGE else 401
+        return 200 if staff else 403
     if role == "anonymous":
         return LOGIN
     if route.section == "backoffice":

@@ -18,7 +18,6 @@ from flask import (
     redirect,
     render_template,
     request,
-    send_file,
     url_for,
 )
 from flask_babel import get_locale
@@ -296,7 +295,7 @@ def create_walk_in(event_id: int) -> Response:
 @bp.get("/sw.js")
 def service_worker() -> Response:
     """The check-in page's service worker, from here so that it may control /check-in/."""
-    response = send_file(SERVICE_WORKER, mimetype="text/javascript", max_age=0)
+    response = Response(SERVICE_WORKER.read_bytes(), mimetype="text/javascript")
     response.headers["Service-Worker-Allowed"] = "/check-in/"
     response.headers["Cache-Control"] = "no-cache"
     return response
