@@ -330,11 +330,14 @@ def update_event_details(
     max_attendees_per_registration: int | Unchanged = UNCHANGED,
     registration_opens_at: datetime | None | Unchanged = UNCHANGED,
     registration_closes_at: datetime | None | Unchanged = UNCHANGED,
+    partners_may_check_in: bool | Unchanged = UNCHANGED,
+    min_attended_minutes: int | None | Unchanged = UNCHANGED,
     previous_capacity: int | None = None,
     actor: User | None,
 ) -> list[dict[str, Any]]:
     """Change what attendees need not be told about: title, slug, description, tour,
-    the most attendees per registration, the registration window.
+    the most attendees per registration, the registration window, whether partners' staff
+    may check people in, and the minutes that count as attended (None: half the duration).
 
     The caller changes the seats first (``registrations.services.set_capacity``, which
     promotes from the waiting list) and passes the number before as ``previous_capacity``,
@@ -368,6 +371,19 @@ def update_event_details(
     )
     _check_window(opens, closes)
     values["registration_opens_at"], values["registration_closes_at"] = opens, closes
+    if not isinstance(partners_may_check_in, Unchanged):
+        values["partners_may_check_in"] = partners_may_check_in
+    if not isinstance(min_attended_minutes, Unchanged):
+        duration = int((event.ends_at - event.starts_at).total_seconds() // 60)
+        if min_attended_minutes is not None and not 1 <= min_attended_minutes <= duration:
+            raise DomainError(
+                _(
+                    "Bitte zwischen 1 und %(most)d Minuten (die Dauer der Veranstaltung).",
+                    most=duration,
+                ),
+                field="min_attended_minutes",
+            )
+        values["min_attended_minutes"] = min_attended_minutes
     changes = changed_fields(event, values)
     if not isinstance(tour, Unchanged):
         event.tour = tour

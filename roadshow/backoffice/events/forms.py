@@ -132,6 +132,12 @@ class EventDetailsForm(FlaskForm):
     registration_opens_at = _local_field(_l("Anmeldung ab"), required=False)
     registration_closes_at = _local_field(_l("Anmeldung bis"), required=False)
     description = TextAreaField(_l("Beschreibung"), validators=[Length(max=20_000)])
+    partners_may_check_in = BooleanField(_l("Die Partner der Veranstaltung dürfen einchecken"))
+    min_attended_minutes = IntegerField(
+        _l("Mindestdauer für „teilgenommen“ (Minuten)"),
+        description=_l("Leer lassen: die Hälfte der Dauer."),
+        validators=[Optional(), NumberRange(min=1, max=24 * 60)],
+    )
 
     def offer_tours(self, tours: Sequence[Tour]) -> None:
         self.tour_id.choices = _tour_choices(tours)
@@ -145,6 +151,8 @@ class EventDetailsForm(FlaskForm):
         self.registration_opens_at.data = _shown(event.registration_opens_at, event.timezone)
         self.registration_closes_at.data = _shown(event.registration_closes_at, event.timezone)
         self.description.data = event.description
+        self.partners_may_check_in.data = event.partners_may_check_in
+        self.min_attended_minutes.data = event.min_attended_minutes
 
 
 class NewEventForm(EventDetailsForm):

@@ -287,6 +287,8 @@ def edit_event_details(event_id: int) -> str | Response:
                 max_attendees_per_registration=form.max_attendees_per_registration.data or 1,
                 registration_opens_at=in_zone(form.registration_opens_at.data, zone),
                 registration_closes_at=in_zone(form.registration_closes_at.data, zone),
+                partners_may_check_in=form.partners_may_check_in.data,
+                min_attended_minutes=form.min_attended_minutes.data,
                 previous_capacity=before,
                 actor=current_user,
             )
