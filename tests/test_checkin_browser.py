@@ -33,7 +33,8 @@ STORED_ATTENDEES = """async () => {
   });
   const count = (name) => new Promise((resolve) => {
     const q = db.transaction(name).objectStore(name).getAll();
-    q.onsuccess = () => resolve(q.result.reduce((n, e) => n + (e.data ? e.data.attendees.length : 1), 0));
+    q.onsuccess = () => resolve(
+      q.result.reduce((n, e) => n + (e.data ? e.data.attendees.length : 1), 0));
   });
   const result = { lists: await count("lists"), queue: await count("queue") };
   db.close();
@@ -243,7 +244,6 @@ def test_the_page_opens_without_network_once_visited(app, db, live_server, phone
 
 
 def test_logout_removes_the_list_from_the_device(app, db, live_server, phone, weilheim):
-    from playwright.sync_api import expect
 
     page = phone.new_page()
     log_in(page, live_server)
