@@ -46,7 +46,7 @@
   };
 
   function t(key, values) {
-    return (strings[key] || key).replace(/%\((\w+)\)s/g, function (_, name) {
+    return (strings[key] || key).replace(/\{(\w+)\}/g, function (_, name) {
       return values && name in values ? String(values[name]) : "";
     });
   }
@@ -464,6 +464,7 @@
     el.scanForm.hidden = false;
     el.searchSection.hidden = false;
     el.camera.hidden = !("BarcodeDetector" in window);
+    el.code.focus();  // a USB or Bluetooth scanner types into whatever has the focus
     return loadQueue().then(function (queue) {
       state.queue = queue;
       return loadList();
