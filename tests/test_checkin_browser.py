@@ -204,7 +204,7 @@ def test_undo_and_walk_ins_online_and_offline(app, db, live_server, phone, weilh
     phone.set_offline(True)
     page.evaluate("window.dispatchEvent(new Event('offline'))")
     fill("Sepp Sanktjohanser", "sepp@sanktjohanser.example")
-    expect(page.locator("[data-banner]")).to_have_text("offline — 1 Check-ins warten")
+    expect(page.locator("[data-banner]")).to_have_text("offline — 1 Check-in wartet")
     expect(page.locator("ul.check-in-list")).to_contain_text("Sepp Sanktjohanser")
     phone.set_offline(False)
     page.evaluate("window.dispatchEvent(new Event('online'))")

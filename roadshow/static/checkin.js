@@ -158,9 +158,11 @@
     el.counter.textContent = t("counter", { checked: checked, expected: state.attendees.length });
     var waiting = state.queue.length;
     if (state.offline) {
-      el.banner.textContent = waiting ? t("offline", { count: waiting }) : t("offline_none");
+      el.banner.textContent = !waiting ? t("offline_none")
+        : waiting === 1 ? t("offline_one") : t("offline", { count: waiting });
     } else {
-      el.banner.textContent = t("online_waiting", { count: waiting });
+      el.banner.textContent = waiting === 1 ? t("online_waiting_one")
+        : t("online_waiting", { count: waiting });
     }
     el.banner.dataset.waiting = String(waiting);
     el.banner.hidden = !(state.offline || waiting);
