@@ -9,15 +9,14 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import pytest
+from flask_babel import force_locale, gettext
 from sqlalchemy import func, select
 
-from roadshow.attendance.models import CheckIn
+from roadshow.attendance.models import CheckIn, CheckInMethod
 from roadshow.demo import ORGANISER_EMAIL, ORGANISER_PASSWORD
 from roadshow.events.models import Event
 from roadshow.registrations.models import Attendee
-from tests.fixtures_pages import seed_demo_ahead
-
-pytestmark = pytest.mark.browser
+from tests.fixtures_pages import log_in, seed_demo_ahead
 
 PHONE = {"width": 390, "height": 844}
 
@@ -60,7 +59,7 @@ def phone(browser):
     context.close()
 
 
-def log_in(page, live_server: str) -> None:
+def log_in_browser(page, live_server: str) -> None:
     page.goto(live_server + "/login")
     page.get_by_label("E-Mail").fill(ORGANISER_EMAIL)
     page.get_by_label("Passwort").fill(ORGANISER_PASSWORD)
@@ -72,6 +71,7 @@ def open_check_in(page, live_server: str, event: Event) -> None:
     from playwright.sync_api import expect
 
     page.goto(f"{live_server}/check-in/{event.id}/")
+    expect(page.locator("#check-in[data-ready]")).to_have_count(1)  # the list is on the device
     expect(page.locator("[data-counter]")).to_contain_text("von 10 eingecheckt")
 
 
@@ -110,11 +110,12 @@ def as_utc(value: datetime) -> datetime:
     return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
+@pytest.mark.browser
 def test_search_code_offline_and_back_online_arrive_once(app, db, live_server, phone, weilheim):
     from playwright.sync_api import expect
 
     page = phone.new_page()
-    log_in(page, live_server)
+    log_in_browser(page, live_server)
     open_check_in(page, live_server, weilheim)
     expect(page.locator("[data-camera]")).to_be_hidden()  # headless Chromium: no BarcodeDetector
     expect(page.get_by_label("Code scannen oder eingeben")).to_be_focused()
@@ -168,11 +169,12 @@ def test_search_code_offline_and_back_online_arrive_once(app, db, live_server, p
     expect(page.locator("[data-counter]")).to_have_text("6 von 10 eingecheckt")
 
 
+@pytest.mark.browser
 def test_undo_and_walk_ins_online_and_offline(app, db, live_server, phone, weilheim):
     from playwright.sync_api import expect
 
     page = phone.new_page()
-    log_in(page, live_server)
+    log_in_browser(page, live_server)
     open_check_in(page, live_server, weilheim)
     person = attendees_of(db, weilheim)[0]
     check_in_by_search(page, person.name)
@@ -222,11 +224,12 @@ def test_undo_and_walk_ins_online_and_offline(app, db, live_server, phone, weilh
     assert len(check_ins(db, weilheim)) == 2
 
 
+@pytest.mark.browser
 def test_the_page_opens_without_network_once_visited(app, db, live_server, phone, weilheim):
     from playwright.sync_api import expect
 
     page = phone.new_page()
-    log_in(page, live_server)
+    log_in_browser(page, live_server)
     open_check_in(page, live_server, weilheim)
     page.wait_for_function(
         "navigator.serviceWorker.controller !== null || "
@@ -244,10 +247,11 @@ def test_the_page_opens_without_network_once_visited(app, db, live_server, phone
     expect(page.locator("ul.check-in-list li")).to_have_count(1)
 
 
+@pytest.mark.browser
 def test_logout_removes_the_list_from_the_device(app, db, live_server, phone, weilheim):
 
     page = phone.new_page()
-    log_in(page, live_server)
+    log_in_browser(page, live_server)
     open_check_in(page, live_server, weilheim)
     assert page.evaluate(STORED_ATTENDEES)["lists"] == 10
     page.get_by_role("button", name="Ausloggen").click()
@@ -256,11 +260,12 @@ def test_logout_removes_the_list_from_the_device(app, db, live_server, phone, we
     assert page.evaluate(STORED_ATTENDEES) == {"lists": 0, "queue": 0}
 
 
+@pytest.mark.browser
 def test_a_lapsed_login_clears_the_list_the_page_had_kept(app, db, live_server, phone, weilheim):
     from playwright.sync_api import expect
 
     page = phone.new_page()
-    log_in(page, live_server)
+    log_in_browser(page, live_server)
     open_check_in(page, live_server, weilheim)
     assert page.evaluate(STORED_ATTENDEES)["lists"] == 10
     phone.clear_cookies()  # the session ends elsewhere (expiry, another tab)
@@ -269,6 +274,7 @@ def test_a_lapsed_login_clears_the_list_the_page_had_kept(app, db, live_server, 
     assert page.evaluate(STORED_ATTENDEES) == {"lists": 0, "queue": 0}
 
 
+@pytest.mark.browser
 def test_the_camera_button_shows_where_the_browser_reads_barcodes(
     app, db, live_server, phone, weilheim
 ):
@@ -276,6 +282,91 @@ def test_the_camera_button_shows_where_the_browser_reads_barcodes(
 
     phone.add_init_script("window.BarcodeDetector = class { async detect() { return []; } };")
     page = phone.new_page()
-    log_in(page, live_server)
+    log_in_browser(page, live_server)
     open_check_in(page, live_server, weilheim)
     expect(page.locator("[data-camera]")).to_be_visible()
+
+
+@pytest.mark.browser
+def test_without_javascript_the_page_shows_who_is_checked_in(
+    app, db, live_server, browser, weilheim
+):
+    from playwright.sync_api import expect
+
+    first = attendees_of(db, weilheim)[0]
+    db.session.add(
+        CheckIn(
+            event_id=weilheim.id,
+            attendee_id=first.id,
+            method=CheckInMethod.QR,
+            checked_in_at=datetime(2027, 4, 6, 8, 42, tzinfo=UTC),
+        )
+    )
+    db.session.commit()
+    context = browser.new_context(locale="de-DE", viewport=PHONE, java_script_enabled=False)
+    page = context.new_page()
+    log_in_browser(page, live_server)
+    page.goto(f"{live_server}/check-in/{weilheim.id}/")
+    expect(page.locator("[data-counter]")).to_have_text("1 von 10 eingecheckt")
+    expect(page.locator("ul.check-in-list li")).to_have_count(10)
+    expect(page.locator("ul.check-in-list li", has_text=first.name)).to_contain_text(
+        "eingecheckt 10:42"
+    )
+    # (Chromium with scripts switched off by Playwright still hides <noscript>.)
+    expect(page.locator("form[data-walk-in-form]")).to_be_hidden()
+    expect(page.get_by_role("button", name="Einchecken")).to_have_count(0)
+    context.close()
+
+
+@pytest.mark.browser
+def test_a_stale_csrf_token_is_renewed_and_the_check_in_still_arrives(
+    app, db, live_server, phone, weilheim
+):
+    from playwright.sync_api import expect
+
+    page = phone.new_page()
+    log_in_browser(page, live_server)
+    open_check_in(page, live_server, weilheim)
+    # The login ends and starts again in another tab: the token this page holds is stale.
+    phone.clear_cookies()
+    other = phone.new_page()
+    log_in_browser(other, live_server)
+    other.close()
+    person = attendees_of(db, weilheim)[1]
+    check_in_by_search(page, person.name)
+    expect(page.locator("[data-result]")).to_have_text(f"{person.name} ist eingecheckt.")
+    assert [r.attendee_id for r in wait_for_rows(db, weilheim, 1, page)] == [person.id]
+
+
+@pytest.mark.browser
+def test_in_english_the_banner_says_offline_and_how_many_wait(
+    app, db, live_server, phone, weilheim
+):
+    from playwright.sync_api import expect
+
+    with app.test_request_context(), force_locale("en"):
+        if gettext("{checked} von {expected} eingecheckt").startswith("{checked} von"):
+            pytest.skip("the English catalogue does not have the check-in page's strings yet")
+    page = phone.new_page()
+    log_in_browser(page, live_server)
+    page.goto(f"{live_server}/language/en?next=/check-in/{weilheim.id}/")
+    expect(page.locator("[data-counter]")).to_have_text("0 of 10 checked in")
+    phone.set_offline(True)
+    page.evaluate("window.dispatchEvent(new Event('offline'))")
+    for person in attendees_of(db, weilheim)[:3]:
+        page.get_by_label("Search by name or company").fill(person.name)
+        page.locator("ul.check-in-list li", has_text=person.name).get_by_role(
+            "button", name="Check in"
+        ).click()
+    expect(page.locator("[data-banner]")).to_have_text("offline — 3 check-ins waiting")
+    phone.set_offline(False)
+    page.evaluate("window.dispatchEvent(new Event('online'))")
+    expect(page.locator("[data-banner]")).to_be_hidden()
+    assert len(wait_for_rows(db, weilheim, 3, page)) == 3
+
+
+def test_logging_out_tells_the_browser_to_clear_what_the_site_stored(submit_form, make_user):
+    log_in(submit_form, make_user())
+    response = submit_form("/organiser/", {}, action="/logout")
+    assert response.status_code == 302
+    assert response.headers["Clear-Site-Data"] == '"cache", "storage"'

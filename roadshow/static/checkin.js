@@ -43,6 +43,7 @@
     search: root.querySelector("[data-search]"),
     list: root.querySelector("[data-list]"),
     walkIn: root.querySelector("[data-walk-in-form]"),
+    walkInSection: root.querySelector("[data-walk-in-section]"),
   };
 
   function t(key, values) {
@@ -248,9 +249,8 @@
       render();
       return flush();
     }).then(function () {
-      if (attendee && attendee.pending === item.ref) {
-        say(t("checked_in_offline", { name: attendee.name }), "pending");
-      }
+      var waiting = state.queue.some(function (i) { return i.ref === item.ref; });
+      if (attendee && waiting) say(t("checked_in_offline", { name: attendee.name }), "pending");
     });
   }
 
@@ -465,6 +465,7 @@
   function start() {
     el.scanForm.hidden = false;
     el.searchSection.hidden = false;
+    el.walkInSection.hidden = false;
     el.camera.hidden = !("BarcodeDetector" in window);
     el.code.focus();  // a USB or Bluetooth scanner types into whatever has the focus
     return loadQueue().then(function (queue) {
@@ -476,7 +477,10 @@
         if (error instanceof TypeError) state.offline = true;
         render();
       });
-    }).then(flush);
+    }).then(function () {
+      root.dataset.ready = "true";
+      return flush();
+    });
   }
 
   /* ---- camera ---- */
