@@ -258,7 +258,11 @@
     var pending = state.queue.filter(function (i) { return i.ref === attendee.pending; })[0];
     var done;
     if (pending) {
+      // Never sent: it is simply forgotten (a walk-in with it, as nobody was registered).
       state.queue = state.queue.filter(function (i) { return i !== pending; });
+      if (pending.kind === "walk_in") {
+        state.attendees = state.attendees.filter(function (a) { return a !== attendee; });
+      }
       done = dropQueued(pending.ref);
     } else if (attendee.check_in_id) {
       done = enqueue({ kind: "undo", ref: newRef(), at: new Date().toISOString(),
@@ -456,6 +460,12 @@
       });
   }
 
+  /* A fetch that failed for want of network (a TypeError) means offline. */
+  function noteOffline(error) {
+    if (error instanceof TypeError) state.offline = true;
+    render();
+  }
+
   function useList(data) {
     state.attendees = (data.attendees || []).map(function (a) { return Object.assign({}, a); });
     applyQueue();
@@ -473,10 +483,7 @@
       return loadList();
     }).then(function (saved) {
       if (saved) useList(saved.data);
-      return refreshList().catch(function (error) {
-        if (error instanceof TypeError) state.offline = true;
-        render();
-      });
+      return refreshList().catch(noteOffline);
     }).then(function () {
       root.dataset.ready = "true";
       return flush();
@@ -539,8 +546,12 @@
     flush().then(function () { return refreshList().catch(function () {}); });
   });
   window.addEventListener("offline", function () { state.offline = true; render(); });
+  /* Every 15 s: send what waits; once a minute, also fetch the list to see other devices' check-ins. */
+  var ticks = 0;
   setInterval(function () {
+    ticks += 1;
     if (state.queue.length) flush();
+    else if (ticks % 4 === 0 && !state.flushing) refreshList().catch(noteOffline);
   }, RETRY_MS);
 
   if ("serviceWorker" in navigator && urls.sw) {
