@@ -205,7 +205,8 @@
       if (a.checked_in_at) {
         var when = document.createElement("span");
         when.className = "when";
-        when.textContent = t("checked_at", { time: clock(a.checked_in_at) });
+        when.textContent = t(a.pending ? "checked_at_pending" : "checked_at", { time: clock(a.checked_in_at) });
+        if (a.pending) li.classList.add("pending");
         li.appendChild(when);
         button.className = "secondary undo";
         button.textContent = t("undo");
