@@ -80,7 +80,10 @@ def logout() -> Response:
     else:
         logout_user()
     flash(_("Sie sind ausgeloggt."))
-    return redirect(url_for("events.index"))
+    response = redirect(url_for("events.index"))
+    # Lists of attendees kept on a device for the check-in page leave with the login.
+    response.headers["Clear-Site-Data"] = '"cache", "storage"'
+    return response
 
 
 @bp.route("/account/password", methods=["GET", "POST"])
