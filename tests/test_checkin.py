@@ -80,7 +80,9 @@ def test_the_list_shows_who_came_and_the_count(client, door, count_queries):
     assert max_huber["method"] == "manual" and max_huber["check_in_id"] is not None
     assert max_huber["code"] == huber.attendees[1].check_in_code
     assert body["attendees"][0]["checked_in_at"] is None
-    page = client.get(f"/check-in/{event.id}/").get_data(as_text=True)
+    response = client.get(f"/check-in/{event.id}/")
+    assert response.mimetype == "text/html"
+    page = response.get_data(as_text=True)
     assert "Max Huber" in page and "1 von 3 eingecheckt" in page
 
 

@@ -34,6 +34,8 @@ from roadshow.tokens import normalize_check_in_code
 
 # How far a device's clock may run ahead of the server's before its time is not believed.
 CLOCK_SKEW = timedelta(minutes=2)
+# How long a device may have kept a scan before sending it (a day at a venue without network).
+OFFLINE_AT_MOST = timedelta(days=3)
 
 
 class EventFull(DomainError):
@@ -98,13 +100,13 @@ def find_attendee(session: DBSession, event: Event, attendee_id: int) -> Attende
     return session.scalar(present_attendees(event.id).where(Attendee.id == attendee_id))
 
 
-def trusted_time(at: datetime | None, event: Event, now: datetime | None = None) -> datetime:
-    """The time a device says a scan happened, if it is believable: not in the future
-    (beyond a little clock skew) and not before the day before the event. Else now."""
+def trusted_time(at: datetime | None, now: datetime | None = None) -> datetime:
+    """The time a device says a scan happened, if it is believable: not ahead of the
+    server (beyond a little clock skew) and not older than a queue would keep it. Else now."""
     now = now or utcnow()
     if at is None or at.tzinfo is None:
         return now
-    if at > now + CLOCK_SKEW or at < event.starts_at - timedelta(days=1):
+    if at > now + CLOCK_SKEW or at < now - OFFLINE_AT_MOST:
         return now
     return min(at, now)
 
@@ -124,7 +126,7 @@ def check_in(
     device that was offline sends its scans late). Two requests racing for one person
     leave one row: the loser of the insert reads the winner's.
     """
-    when = trusted_time(at, event)
+    when = trusted_time(at)
     existing = _check_in_of(session, attendee.id)
     if existing is None:
         row = CheckIn(

@@ -7,6 +7,7 @@ Every answer to those calls is JSON, errors included, and none is cached.
 
 from __future__ import annotations
 
+import json
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -15,6 +16,7 @@ from flask import (
     Blueprint,
     abort,
     jsonify,
+    make_response,
     redirect,
     render_template,
     request,
@@ -23,7 +25,7 @@ from flask import (
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
-from flask_wtf.csrf import generate_csrf
+from flask_wtf.csrf import CSRFError, generate_csrf
 from werkzeug.datastructures import MultiDict
 from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Response
@@ -67,7 +69,10 @@ def http_error(error: HTTPException) -> Response | HTTPException:
         405: _("Diese Methode ist hier nicht erlaubt."),
     }
     status = error.code or 500
-    return json_error(status, messages.get(status, error.name))
+    response = json_error(status, messages.get(status, error.name))
+    if isinstance(error, CSRFError):  # the page fetches a fresh token and sends again
+        response.set_data(json.dumps({**(response.get_json() or {}), "reason": "csrf"}))
+    return response
 
 
 @bp.before_request
@@ -151,7 +156,7 @@ def page(event_id: int) -> Response:
         checked_in=sum(1 for person in people if person["checked_in_at"]),
         expected=len(people),
     )
-    return _no_store(Response(html))
+    return _no_store(make_response(html))
 
 
 @bp.get("/<int:event_id>/attendees.json")

@@ -351,8 +351,7 @@
   }
 
   function isCsrfFailure(response, data) {
-    return response.status === 400 && !(data && data.fields) &&
-      /csrf/i.test((data && (data.error || data._text)) || "");
+    return response.status === 400 && !!data && data.reason === "csrf";
   }
 
   /* Send what waits, in order; stop at the first failure of the network or the server. */
