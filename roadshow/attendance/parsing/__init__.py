@@ -100,27 +100,58 @@ def _cell(value: str) -> str:
 
 _COLUMNS: dict[str, tuple[str, ...]] = {
     "name": (
-        "name (original name)", "name", "full name", "user name", "nombre completo",
-        "imię i nazwisko", "teilnehmer", "vollständiger name",
+        "name (original name)",
+        "name",
+        "full name",
+        "user name",
+        "nombre completo",
+        "imię i nazwisko",
+        "teilnehmer",
+        "vollständiger name",
     ),
     "first": ("first name", "vorname"),
     "last": ("last name", "nachname"),
     "email": (
-        "user email", "email", "e-mail", "attendee email", "adres e-mail", "correo electrónico",
+        "user email",
+        "email",
+        "e-mail",
+        "attendee email",
+        "adres e-mail",
+        "correo electrónico",
         "e-mail-adresse",
     ),
     "join": (
-        "join time", "first join", "join", "pierwsze dołączenie", "godzina dołączenia",
-        "beitrittszeit", "erster beitritt", "hora de unión",
+        "join time",
+        "first join",
+        "join",
+        "pierwsze dołączenie",
+        "godzina dołączenia",
+        "beitrittszeit",
+        "erster beitritt",
+        "hora de unión",
     ),
     "leave": (
-        "leave time", "last leave", "ostatnie wyjście", "godzina opuszczenia", "verlassen",
-        "letztes verlassen", "hora de salida",
+        "leave time",
+        "last leave",
+        "ostatnie wyjście",
+        "godzina opuszczenia",
+        "verlassen",
+        "letztes verlassen",
+        "hora de salida",
     ),
     "duration": (
-        "duration (minutes)", "total duration (minutes)", "time in session (minutes)",
-        "duration", "in-meeting duration", "attendance duration", "czas trwania",
-        "czas udziału w spotkaniu", "dauer", "minutes", "minuten", "duración",
+        "duration (minutes)",
+        "total duration (minutes)",
+        "time in session (minutes)",
+        "duration",
+        "in-meeting duration",
+        "attendance duration",
+        "czas trwania",
+        "czas udziału w spotkaniu",
+        "dauer",
+        "minutes",
+        "minuten",
+        "duración",
     ),
     "waiting": ("in waiting room",),
     "action": ("user action", "acción del usuario", "benutzeraktion", "akcja użytkownika"),
@@ -149,15 +180,28 @@ def _is_header(columns: dict[str, int]) -> bool:
 # --- values -------------------------------------------------------------------------------
 
 _DATE_FORMATS_US = (
-    "%m/%d/%Y %I:%M:%S %p", "%m/%d/%Y %H:%M:%S", "%m/%d/%Y, %I:%M:%S %p", "%m/%d/%Y, %H:%M:%S",
-    "%m/%d/%y, %I:%M:%S %p", "%m/%d/%y, %H:%M:%S", "%m/%d/%Y %I:%M %p",
+    "%m/%d/%Y %I:%M:%S %p",
+    "%m/%d/%Y %H:%M:%S",
+    "%m/%d/%Y, %I:%M:%S %p",
+    "%m/%d/%Y, %H:%M:%S",
+    "%m/%d/%y, %I:%M:%S %p",
+    "%m/%d/%y, %H:%M:%S",
+    "%m/%d/%Y %I:%M %p",
 )
 _DATE_FORMATS_EU = (
-    "%d/%m/%Y %H:%M:%S", "%d/%m/%Y, %H:%M:%S", "%d/%m/%y, %H:%M:%S", "%d.%m.%Y %H:%M:%S",
-    "%d.%m.%Y, %H:%M:%S", "%d.%m.%Y %H:%M", "%d/%m/%y %H:%M:%S",
+    "%d/%m/%Y %H:%M:%S",
+    "%d/%m/%Y, %H:%M:%S",
+    "%d/%m/%y, %H:%M:%S",
+    "%d.%m.%Y %H:%M:%S",
+    "%d.%m.%Y, %H:%M:%S",
+    "%d.%m.%Y %H:%M",
+    "%d/%m/%y %H:%M:%S",
 )
 _DATE_FORMATS_ANY = (
-    "%Y-%m-%d %H:%M:%S", "%Y-%m-%dT%H:%M:%S", "%b %d, %Y %H:%M:%S", "%b %d, %Y %I:%M %p",
+    "%Y-%m-%d %H:%M:%S",
+    "%Y-%m-%dT%H:%M:%S",
+    "%b %d, %Y %H:%M:%S",
+    "%b %d, %Y %I:%M %p",
     "%Y-%m-%d %H:%M",
 )
 
@@ -166,8 +210,8 @@ def _parse_date(value: str, european: bool) -> datetime | None:
     value = re.sub(r"\s+", " ", value.strip())
     if not value or value in {"--", "NA"}:
         return None
-    formats = (_DATE_FORMATS_EU + _DATE_FORMATS_US) if european else (
-        _DATE_FORMATS_US + _DATE_FORMATS_EU
+    formats = (
+        (_DATE_FORMATS_EU + _DATE_FORMATS_US) if european else (_DATE_FORMATS_US + _DATE_FORMATS_EU)
     )
     for fmt in formats + _DATE_FORMATS_ANY:
         try:
@@ -347,9 +391,16 @@ def parse_report(data: bytes) -> Report:
 
 def _is_section_title(row: list[str], columns: dict[str, int]) -> bool:
     filled = [c for c in row if c.strip()]
-    return len(filled) == 1 and len(columns) > 1 and not _is_header(_header_map(row)) and (
-        filled[0].endswith(":") or "details" in filled[0].casefold()
-        or "attended" in filled[0].casefold() or re.match(r"^\d\.\s", filled[0]) is not None
+    return (
+        len(filled) == 1
+        and len(columns) > 1
+        and not _is_header(_header_map(row))
+        and (
+            filled[0].endswith(":")
+            or "details" in filled[0].casefold()
+            or "attended" in filled[0].casefold()
+            or re.match(r"^\d\.\s", filled[0]) is not None
+        )
     )
 
 
