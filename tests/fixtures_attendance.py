@@ -12,8 +12,10 @@ OWN = Path(__file__).resolve().parent / "data" / "attendance"
 
 def reports_dir() -> Path:
     """``<repo>/../shared/attendance-reports``, else ``/work/shared/attendance-reports``."""
-    for candidate in (REPO.parent / "shared" / "attendance-reports",
-                      Path("/work/shared/attendance-reports")):
+    for candidate in (
+        REPO.parent / "shared" / "attendance-reports",
+        Path("/work/shared/attendance-reports"),
+    ):
         if candidate.is_dir():
             return candidate
     pytest.skip("the real attendance reports (shared/attendance-reports) are not on this machine")
