@@ -8,12 +8,12 @@ from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session as DBSession
 
 from roadshow.accounts.models import User
 from roadshow.accounts.services import record
 from roadshow.attendance.models import AttendanceImport, CheckIn, CheckInMethod
 from roadshow.attendance.parsing import Person, ReportError, name_key, parse_report
+from roadshow.database import DBSession
 from roadshow.events.models import Event
 from roadshow.registrations.models import (
     Attendee,
@@ -141,15 +141,15 @@ def import_report(
     minutes_by_attendee: dict[int, tuple[Attendee, int]] = {}
     unmatched: list[dict[str, Any]] = []
     for person in report.people:
-        attendee = _match(person, by_email, by_name)
-        if attendee is None:
+        found = _match(person, by_email, by_name)
+        if found is None:
             unmatched.append(
                 {"name": person.name, "email": person.email, "minutes": person.minutes}
             )
             continue
         # Two rows of one report for one attendee (e.g. a member and a guest account): the larger.
-        _, known = minutes_by_attendee.get(attendee.id, (attendee, 0))
-        minutes_by_attendee[attendee.id] = (attendee, max(known, person.minutes))
+        _, known = minutes_by_attendee.get(found.id, (found, 0))
+        minutes_by_attendee[found.id] = (found, max(known, person.minutes))
     attended = 0
     for attendee, minutes in minutes_by_attendee.values():
         check_in = _write_check_in(session, event, attendee, minutes, threshold, import_, by)
@@ -204,7 +204,7 @@ def assign_unmatched(
     event = session.get(Event, import_.event_id)
     assert event is not None
     check_in = _write_check_in(
-        session, event, attendee, int(row["minutes"]), import_.min_minutes, import_, by
+        session, event, attendee, int(str(row["minutes"])), import_.min_minutes, import_, by
     )
     import_.unmatched = rows
     import_.matched += 1
