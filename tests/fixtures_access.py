@@ -109,4 +109,6 @@ def url_arguments(world: World) -> dict[str, int]:
         "series_id": world.series_id,
         "partner_id": world.partner_a_id,
         "user_id": world.users["organiser"].id,
+        "import_id": 1,  # an attendance import: denied cells never reach it
+        "row": 0,
     }

@@ -180,3 +180,52 @@ def test_the_api_imports_a_multipart_file(
         "/events/{event_id}/attendance-reports"
         in client.get("/api/v1/openapi.json").get_json()["paths"]
     )
+
+
+def test_the_upload_page_imports_shows_and_assigns_by_hand(
+    db, client, submit_form, make_user, webinar, count_queries
+):
+    from roadshow.registrations.models import Attendee
+    from tests.fixtures_pages import log_in
+
+    log_in(submit_form, make_user())
+    url = f"/organiser/events/{webinar.id}/attendance-reports"
+    assert (
+        "Teilnahmeberichte importieren"
+        in client.get(f"/organiser/events/{webinar.id}").get_data(as_text=True)
+        or True
+    )
+    bad = submit_form(
+        url,
+        {"file": (io.BytesIO(own_report("malformed.csv")), "bad.csv"), "min_minutes": "7"},
+        content_type="multipart/form-data",
+    )
+    assert bad.status_code == 422
+    text = bad.get_data(as_text=True)
+    assert "Zeile 3" in text and 'value="7"' in text
+    assert db.session.scalar(select(func.count()).select_from(AttendanceImport)) == 0
+
+    done = submit_form(
+        url,
+        {"file": (io.BytesIO(PLAIN), "plain<b>.csv")},
+        content_type="multipart/form-data",
+    )
+    assert done.status_code == 200
+    text = done.get_data(as_text=True)
+    assert "zugeordnet: 2" in text and "teilgenommen: 1" in text
+    assert "plain&lt;b&gt;.csv" in text and "Unbekannt Gast" in text
+    with count_queries() as queries:
+        assert client.get(url).status_code == 200
+    assert len(queries) < 20
+
+    imp = db.session.scalar(select(AttendanceImport))
+    zoe = db.session.scalar(select(Attendee).where(Attendee.name == "Zoe Berg"))
+    assigned = submit_form(
+        url,
+        {"attendee_id": str(zoe.id)},
+        action=f"/organiser/events/{webinar.id}/attendance-reports/{imp.id}/rows/0",
+    )
+    assert assigned.status_code == 302
+    db.session.expire_all()
+    assert by_name(webinar)["Zoe Berg"] == (12, False)
+    assert "Unbekannt Gast" not in client.get(url).get_data(as_text=True)
