@@ -5,18 +5,14 @@ from __future__ import annotations
 import sqlalchemy as sa
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from flask_login import current_user
-from flask_wtf import FlaskForm
-from flask_wtf.file import FileField, FileRequired
 from werkzeug.wrappers import Response
-from wtforms import IntegerField, SelectField
-from wtforms.validators import NumberRange, Optional
 
 from roadshow.accounts.models import User
 from roadshow.attendance.imports import ImportResult, assign_unmatched, import_report
 from roadshow.attendance.models import AttendanceImport, CheckIn
 from roadshow.attendance.parsing import ReportError
+from roadshow.backoffice.attendance.forms import AssignForm, ReportUploadForm
 from roadshow.backoffice.blueprint import bp
 from roadshow.events.models import Event
 from roadshow.extensions import db
@@ -28,20 +24,6 @@ from roadshow.registrations.models import (
 )
 
 MAX_REPORT_BYTES = 5 * 1024 * 1024
-
-
-class ReportUploadForm(FlaskForm):
-    file = FileField(
-        _l("Teilnahmebericht (CSV)"), validators=[FileRequired(_l("Bitte eine Datei wählen."))]
-    )
-    min_minutes = IntegerField(
-        _l("Mindestminuten (leer: die der Veranstaltung)"),
-        validators=[Optional(), NumberRange(min=0, max=100000)],
-    )
-
-
-class AssignForm(FlaskForm):
-    attendee_id = SelectField(_l("Person"), coerce=int)
 
 
 def _absent_attendees(event: Event) -> list[Attendee]:
