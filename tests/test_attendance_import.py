@@ -50,7 +50,9 @@ def test_matching_by_email_then_name_and_the_event_threshold(db, webinar):
     row = db.session.scalars(select(CheckIn)).first()
     assert row.method is CheckInMethod.WEBINAR_IMPORT and row.import_id == result.import_.id
     assert db.session.scalar(
-        select(func.count()).select_from(AuditLog).where(AuditLog.action == "attendance_imported")
+        select(func.count())
+        .select_from(AuditLog)
+        .where(AuditLog.action == "attendance.report_imported")
     )
 
 
@@ -110,6 +112,8 @@ def test_assigning_an_unmatched_row_by_hand(db, webinar):
     db.session.commit()
     assert result.import_.unmatched == []
     assert by_name(webinar)["Zoe Berg"] == (12, False)
+    entry = db.session.scalar(select(AuditLog).where(AuditLog.action == "attendance.row_assigned"))
+    assert entry is not None and entry.event_id == webinar.id
 
 
 def test_the_command_prints_what_it_matched(db, runner, webinar, tmp_path):

@@ -159,7 +159,7 @@ def import_report(
     import_.unmatched = unmatched
     record(
         session,
-        "attendance_imported",
+        "attendance.report_imported",
         import_,
         actor=by,
         filename=import_.filename,
@@ -211,7 +211,7 @@ def assign_unmatched(
     import_.attended += int(check_in.attended)
     record(
         session,
-        "attendance_assigned",
+        "attendance.row_assigned",
         import_,
         actor=by,
         name=row["name"],
