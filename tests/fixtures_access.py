@@ -111,4 +111,6 @@ def url_arguments(world: World) -> dict[str, int]:
         # Only denied requests reach check-in URLs with it (staff's DELETE is not sent).
         "check_in_id": 1,
         "user_id": world.users["organiser"].id,
+        "import_id": 1,  # an attendance import: denied cells never reach it
+        "row": 0,
     }

@@ -138,7 +138,7 @@ def me() -> Response:
 
 @bp.get("/openapi.json")
 def openapi() -> Response:
-    from roadshow.api import check_ins, planning, registrations, series
+    from roadshow.api import attendance_reports, check_ins, planning, registrations, series
 
     return jsonify(
         with_organiser_endpoints(
@@ -147,5 +147,6 @@ def openapi() -> Response:
             series.openapi_part(),
             registrations.openapi_part(),
             check_ins.openapi_part(),
+            attendance_reports.openapi_part(),
         )
     )

@@ -52,6 +52,8 @@ ACTION_LABELS: dict[str, LazyString] = {
     "settings.changed": _l("Einstellung geändert"),
     "privacy.erased": _l("Personenbezogene Daten auf Anfrage gelöscht"),
     "privacy.purged": _l("Personenbezogene Daten nach Ablauf der Speicherfrist gelöscht"),
+    "attendance.report_imported": _l("Teilnahmebericht importiert"),
+    "attendance.row_assigned": _l("Zeile eines Teilnahmeberichts von Hand zugeordnet"),
 }
 FIELD_LABELS: dict[str, LazyString] = {
     "time": _l("Zeit"),
