@@ -53,6 +53,8 @@ ACTION_LABELS: dict[str, LazyString] = {
     "privacy.erased": _l("Personenbezogene Daten auf Anfrage gelöscht"),
     "privacy.purged": _l("Personenbezogene Daten nach Ablauf der Speicherfrist gelöscht"),
     "attendance.report_imported": _l("Teilnahmebericht importiert"),
+    "attendee.checked_in": _l("Eingecheckt"),
+    "attendee.check_in_undone": _l("Check-in zurückgenommen"),
     "attendance.row_assigned": _l("Zeile eines Teilnahmeberichts von Hand zugeordnet"),
 }
 FIELD_LABELS: dict[str, LazyString] = {
@@ -94,6 +96,7 @@ OBJECT_LABELS: dict[str, LazyString] = {
     "venue": _l("Veranstaltungsort"),
     "series": _l("Reihe"),
     "erasure": _l("Löschung"),
+    "attendee": _l("Teilnehmer·in"),
 }
 # An instant as ``isoformat()`` writes it, with its offset.
 ISO_INSTANT = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?([+-]\d{2}:\d{2}|Z)")
