@@ -350,6 +350,7 @@ def test_in_english_the_banner_says_offline_and_how_many_wait(
     log_in_browser(page, live_server)
     page.goto(f"{live_server}/language/en?next=/check-in/{weilheim.id}/")
     expect(page.locator("[data-counter]")).to_have_text("0 of 10 checked in")
+    expect(page.locator("#check-in[data-ready]")).to_have_count(1)  # the list is on the device
     phone.set_offline(True)
     page.evaluate("window.dispatchEvent(new Event('offline'))")
     for person in attendees_of(db, weilheim)[:3]:

@@ -25,7 +25,7 @@
     walkIns: root.dataset.walkInsUrl,
     sw: root.dataset.swUrl,
   };
-  var strings = JSON.parse(root.querySelector("[data-strings]").textContent);
+  var strings = JSON.parse(root.dataset.strings);
   var lang = document.documentElement.lang || "de";
   var csrfToken = root.dataset.csrfToken;
 
