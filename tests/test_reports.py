@@ -123,3 +123,271 @@ def test_drafts_are_in_no_report(
     make_event(tour=report_world.tour, status=EventStatus.DRAFT, title="Entwurf")
     report = reports.tour_report(db.session, report_world.tour).report
     assert "Entwurf" not in [item.event.title for item in report.events]
+
+
+# --- pages ---------------------------------------------------------------------------
+
+
+@pytest.fixture
+def organiser(make_user: Callable[..., Any], submit_form: Callable[..., Any]) -> Any:
+    user = make_user()
+    log_in(submit_form, user)
+    return user
+
+
+def _text(html: str) -> str:
+    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", html))
+
+
+def _row(html: str, row_id: str) -> list[str]:
+    """The cells of the table row with ``id``, as text."""
+    match = re.search(rf'<tr id="{row_id}">(.*?)</tr>', html, re.DOTALL)
+    assert match, row_id
+    return [
+        _text(c).strip()
+        for c in re.findall(r"<t[hd][^>]*>(.*?)</t[hd]>", match.group(1), re.DOTALL)
+    ]
+
+
+def _svg(html: str) -> str:
+    match = re.search(r"<svg\b.*?</svg>", html, re.DOTALL)
+    assert match
+    return match.group(0)
+
+
+def test_the_back_office_has_a_reports_entry(client: FlaskClient, organiser: Any) -> None:
+    html = client.get("/organiser/").get_data(as_text=True)
+    assert 'href="/organiser/reports/">Berichte</a>' in html
+
+
+def test_overview_lists_tours_partners_and_every_event_with_figures(
+    client: FlaskClient, organiser: Any, report_world: ReportWorld
+) -> None:
+    response = client.get("/organiser/reports/")
+    assert response.status_code == 200
+    html = response.get_data(as_text=True)
+    assert "Digitaltour 2026" in html and "Digitaltour 2025" in html
+    assert "Netzwerk Telekom GmbH" in html
+    w = report_world
+    assert _row(html, f"event-{w.stop.id}")[3:] == ["5", "4", "4", "1", "2", "2", "2", "50,0 %"]
+    assert _row(html, f"event-{w.workshop.id}")[3:] == ["1", "1", "1", "0", "0", "0", "–", "–"]
+    # Totals over five events: the other partner's event adds one confirmed person ahead.
+    assert _row(html, "totals")[1:] == ["12", "6", "11", "1", "2", "4", "5", "55,6 %"]
+    svg = _svg(html)
+    assert "<script" not in html.lower()
+    assert 'role="img"' in svg and "<title" in svg and "<desc" in svg
+    assert "Tourstopp Weilheim" in svg and "Nicht erschienen" in svg
+
+
+def test_event_page_shows_chart_table_referrals_and_breakdowns(
+    client: FlaskClient, organiser: Any, report_world: ReportWorld
+) -> None:
+    w = report_world
+    html = client.get(f"/organiser/reports/events/{w.stop.id}").get_data(as_text=True)
+    assert _row(html, f"event-{w.stop.id}")[3:] == ["5", "4", "4", "1", "2", "2", "2", "50,0 %"]
+    assert _row(html, f"referral-{w.partner.id}") == ["Netzwerk Telekom GmbH", "2", "2"]
+    assert "Nach Unternehmensgröße" in html and "Handwerk" in html and "Murnau" in html
+    svg = _svg(html)
+    assert "Teilnahme je Veranstaltung" in svg and "Bestätigt" in svg and "Teilgenommen" in svg
+    assert "<script" not in svg
+
+
+def test_a_draft_or_unknown_event_has_no_report(
+    client: FlaskClient, organiser: Any, make_event: Callable[..., Event]
+) -> None:
+    draft = make_event(status=EventStatus.DRAFT)
+    assert client.get(f"/organiser/reports/events/{draft.id}").status_code == 404
+    assert client.get("/organiser/reports/events/999999").status_code == 404
+    assert client.get("/organiser/reports/tours/999999").status_code == 404
+    assert client.get("/organiser/reports/partners/999999").status_code == 404
+
+
+def test_tour_page_shows_the_funnel(
+    client: FlaskClient, organiser: Any, report_world: ReportWorld
+) -> None:
+    html = client.get(f"/organiser/reports/tours/{report_world.tour.id}").get_data(as_text=True)
+    funnel = re.search(r'<table class="report funnel".*?</table>', html, re.DOTALL)
+    assert funnel
+    text = _text(funnel.group(0))
+    assert "Tourstopp 4 2" in text and "und Webinar 2 1" in text and "und Workshop 1 0" in text
+    assert "Unternehmen über die Tour" in html
+    assert _row(html, "totals")[1:] == ["9", "5", "8", "1", "2", "3", "4", "57,1 %"]
+
+
+def test_partner_page(client: FlaskClient, organiser: Any, report_world: ReportWorld) -> None:
+    html = client.get(f"/organiser/reports/partners/{report_world.partner.id}").get_data(
+        as_text=True
+    )
+    assert "Tourstopp Weilheim" in html and "Webinar Cloud" in html
+    assert "Sicherheitstag" not in html
+    assert _row(html, "totals")[1:] == ["8", "5", "7", "1", "2", "3", "4", "57,1 %"]
+    referred = re.search(r'<table class="report referred".*?</table>', html, re.DOTALL)
+    assert referred and _text(referred.group(0)).split()[-4:] == ["4", "3", "4", "2"]
+
+
+def test_comparison_form_and_figures(
+    client: FlaskClient, organiser: Any, report_world: ReportWorld
+) -> None:
+    w = report_world
+    html = client.get("/organiser/reports/compare").get_data(as_text=True)
+    assert 'id="first" name="first"' in html and 'id="comparison"' not in html
+    html = client.get(f"/organiser/reports/compare?first={w.tour.id}&second={w.tour.id}").get_data(
+        as_text=True
+    )
+    assert "Bitte wählen Sie zwei verschiedene Ausgaben." in html
+    html = client.get(
+        f"/organiser/reports/compare?first={w.tour.id}&second={w.old_tour.id}"
+    ).get_data(as_text=True)
+    assert _row(html, f"edition-{w.tour.id}")[1:] == [
+        "3",
+        "9",
+        "5",
+        "8",
+        "1",
+        "2",
+        "3",
+        "4",
+        "57,1 %",
+        "4",
+        "2",
+        "1",
+    ]
+    assert _row(html, f"edition-{w.old_tour.id}")[1:] == [
+        "1",
+        "2",
+        "1",
+        "2",
+        "0",
+        "0",
+        "1",
+        "1",
+        "50,0 %",
+        "1",
+        "0",
+        "0",
+    ]
+    assert "Vergleich der Ausgaben" in _svg(html)
+    for nonsense in ("first=abc&second=1", f"first={w.tour.id}&second=999999"):
+        response = client.get(f"/organiser/reports/compare?{nonsense}")
+        assert response.status_code == 200
+        assert 'class="error"' in response.get_data(as_text=True)
+
+
+def _csv(data: bytes) -> list[list[str]]:
+    assert data.startswith(b"\xef\xbb\xbf")
+    return list(csv.reader(io.StringIO(data.decode("utf-8-sig")), delimiter=";"))
+
+
+def _xlsx(data: bytes) -> list[list[Any]]:
+    sheet = load_workbook(io.BytesIO(data)).active
+    assert sheet is not None
+    return [list(row) for row in sheet.iter_rows(values_only=True)]
+
+
+def test_event_downloads_hold_the_figures_and_breakdowns(
+    client: FlaskClient, organiser: Any, report_world: ReportWorld
+) -> None:
+    url = f"/organiser/reports/events/{report_world.stop.id}/report"
+    response = client.get(f"{url}.csv")
+    assert response.headers["Content-Type"] == "text/csv; charset=utf-8"
+    assert "attachment" in response.headers["Content-Disposition"]
+    rows = _csv(response.data)
+    assert rows[0][:4] == ["Veranstaltung", "Art", "Datum", "Angemeldete Personen"]
+    assert rows[1][0] == "Tourstopp Weilheim"
+    assert rows[1][3:] == ["5", "4", "4", "1", "2", "2", "2", "0.5"]
+    assert rows[2][0] == "Summe"
+    assert ["Nach Branche", "Angemeldete Personen", "Teilgenommen"] in rows
+    assert ["Handwerk", "2", "1"] in rows
+    sheet = _xlsx(client.get(f"{url}.xlsx").data)
+    assert sheet[1][0] == "Tourstopp Weilheim"
+    assert sheet[1][3:11] == [5, 4, 4, 1, 2, 2, 2, 0.5]
+    assert ("Handwerk", 2, 1) == tuple(next(r for r in sheet if r[0] == "Handwerk")[:3])
+
+
+def test_tour_partner_and_comparison_downloads(
+    client: FlaskClient, organiser: Any, report_world: ReportWorld
+) -> None:
+    w = report_world
+    rows = _csv(client.get(f"/organiser/reports/tours/{w.tour.id}/report.csv").data)
+    assert ["Summe", "", "", "9", "5", "8", "1", "2", "3", "4", "0.5714"] in rows
+    assert ["und Webinar", "2", "1"] in rows
+    sheet = _xlsx(client.get(f"/organiser/reports/partners/{w.partner.id}/report.xlsx").data)
+    assert [r[0] for r in sheet[1:3]] == ["Tourstopp Weilheim", "Webinar Cloud"]
+    assert [None, 4, 3, 4, 2] == list(sheet[-1][:5])  # an empty cell reads back as None
+    compared = _csv(
+        client.get(f"/organiser/reports/compare/{w.tour.id}/{w.old_tour.id}/report.csv").data
+    )
+    assert compared[1] == [
+        "Digitaltour 2026",
+        "3",
+        "9",
+        "5",
+        "8",
+        "1",
+        "2",
+        "3",
+        "4",
+        "0.5714",
+        "4",
+        "2",
+        "1",
+    ]
+    assert compared[2][0] == "Digitaltour 2025"
+    assert _xlsx(client.get("/organiser/reports/report.xlsx").data)[-1][0] == "Summe"
+
+
+def test_downloads_are_safe_from_formulas(
+    client: FlaskClient, organiser: Any, make_event: Callable[..., Event]
+) -> None:
+    event = make_event(title='=HYPERLINK("http://böse.example")')
+    add_registration(event, "@Firma", industry="+Branche")
+    db.session.commit()
+    rows = _csv(client.get(f"/organiser/reports/events/{event.id}/report.csv").data)
+    assert rows[1][0] == '\'=HYPERLINK("http://böse.example")'
+    assert ["'+Branche", "1", "0"] in rows
+    sheet = load_workbook(
+        io.BytesIO(client.get(f"/organiser/reports/events/{event.id}/report.xlsx").data)
+    ).active
+    assert sheet is not None
+    assert sheet["A2"].data_type == "s" and sheet["A2"].value.startswith("=HYPERLINK")
+
+
+def test_pages_run_a_bounded_number_of_queries(
+    client: FlaskClient,
+    organiser: Any,
+    report_world: ReportWorld,
+    make_event: Callable[..., Event],
+    count_queries: Callable[[], Any],
+) -> None:
+    w = report_world
+    urls = [
+        "/organiser/reports/",
+        f"/organiser/reports/tours/{w.tour.id}",
+        f"/organiser/reports/partners/{w.partner.id}",
+        f"/organiser/reports/events/{w.stop.id}",
+        f"/organiser/reports/compare?first={w.tour.id}&second={w.old_tour.id}",
+        f"/organiser/reports/tours/{w.tour.id}/report.xlsx",
+    ]
+
+    def counts() -> list[int]:
+        found = []
+        for url in urls:
+            with count_queries() as queries:
+                assert client.get(url).status_code == 200
+            found.append(len(queries))
+        return found
+
+    before = counts()
+    starts = datetime.now(UTC) - timedelta(days=2)
+    from roadshow.events.models import PartnerRole
+
+    for n in range(15):
+        event = make_event(
+            tour=w.tour,
+            starts_at=starts + timedelta(days=n),
+            partners={w.partner: PartnerRole.SPONSOR},
+        )
+        people = add_registration(event, f"Firma {n}", 3, industry=f"Branche {n}")
+        check_in(people[0])
+    db.session.commit()
+    assert counts() == before
