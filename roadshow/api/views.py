@@ -138,7 +138,7 @@ def me() -> Response:
 
 @bp.get("/openapi.json")
 def openapi() -> Response:
-    from roadshow.api import planning, registrations, series
+    from roadshow.api import planning, registrations, reports, series
 
     return jsonify(
         with_organiser_endpoints(
@@ -146,5 +146,6 @@ def openapi() -> Response:
             planning.openapi_part(),
             series.openapi_part(),
             registrations.openapi_part(),
+            reports.openapi_part(),
         )
     )
