@@ -267,21 +267,30 @@ def _sum_referrals(per_event: dict[int, list[Referral]]) -> list[Referral]:
     return sorted(totals.values(), key=lambda r: r.partner_name.lower())
 
 
-def breakdown(session: DBSession, event_ids: Select[int], column: str) -> list[BreakdownRow]:
-    """Registered and attended persons by ``company_size``, ``industry`` or ``town``."""
-    if column not in BREAKDOWNS:
-        raise ValueError(column)
-    value = func.coalesce(func.trim(getattr(Registration, column)), "")
+def breakdowns(session: DBSession, event_ids: Select[int]) -> dict[str, Sequence[BreakdownRow]]:
+    """Registered and attended persons by company size, industry and town.
+
+    One query grouped by all three at once (a few hundred groups at most); the groups are
+    then added up per column, which is cheaper than a pass over the attendees per column.
+    """
+    values = [func.coalesce(func.trim(getattr(Registration, c)), "") for c in BREAKDOWNS]
     rows = session.execute(
-        select(value.label("value"), func.count(Attendee.id), _count(_PRESENT))
+        select(*values, func.count(Attendee.id), _count(_PRESENT))
         .select_from(Attendee)
         .join(Registration, Registration.id == Attendee.registration_id)
         .outerjoin(CheckIn, CheckIn.attendee_id == Attendee.id)
         .where(Attendee.event_id.in_(event_ids), _NOT_CANCELLED)
-        .group_by(value)
-        .order_by(value)
-    )
-    return [BreakdownRow(v, registered, attended) for v, registered, attended in rows]
+        .group_by(*values)
+    ).all()
+    found: dict[str, Sequence[BreakdownRow]] = {}
+    for index, column in enumerate(BREAKDOWNS):
+        sums: dict[str, list[int]] = {}
+        for row in rows:
+            counts = sums.setdefault(row[index], [0, 0])
+            counts[0] += row[-2]
+            counts[1] += row[-1]
+        found[column] = [BreakdownRow(v, r, a) for v, (r, a) in sorted(sums.items())]
+    return found
 
 
 def _events(session: DBSession, event_ids: Select[int]) -> Sequence[Event]:
@@ -299,7 +308,7 @@ def group_report(
 ) -> GroupReport:
     """Figures of every event in ``event_ids`` (a query of ids), totals and breakdowns.
 
-    Three queries, and one more per breakdown.
+    Five queries, one more with the breakdowns.
     """
     now = now or utcnow()
     events = _events(session, event_ids)
@@ -316,11 +325,7 @@ def group_report(
     return GroupReport(
         events=reports,
         totals=totals,
-        breakdowns=(
-            {column: breakdown(session, event_ids, column) for column in BREAKDOWNS}
-            if with_breakdowns
-            else {}
-        ),
+        breakdowns=(breakdowns(session, event_ids) if with_breakdowns else {}),
         referrals=_sum_referrals(referrals),
     )
 
