@@ -162,6 +162,20 @@ _CONFIRMED = sa.and_(_ACTIVE, Registration.status == RegistrationStatus.CONFIRME
 _PRESENT = sa.and_(CheckIn.id.is_not(None), CheckIn.attended.is_(True))
 
 
+def _registration_of_attendee(event_ids: Select[int]) -> ColumnElement[bool]:
+    """The join to the attendee's registration, also limited to the same events: the
+    database then reads only those events' registrations (by the index on event and
+    status) instead of hashing every registration."""
+    return sa.and_(
+        Registration.id == Attendee.registration_id, Registration.event_id.in_(event_ids)
+    )
+
+
+def _check_in_of_attendee(event_ids: Select[int]) -> ColumnElement[bool]:
+    """The outer join to the attendee's check-in, limited to the same events likewise."""
+    return sa.and_(CheckIn.attendee_id == Attendee.id, CheckIn.event_id.in_(event_ids))
+
+
 def _figure_rows(
     session: DBSession, event_ids: Select[int], *, one_query: bool = False
 ) -> dict[int, dict[str, int]]:
@@ -186,8 +200,9 @@ def _figure_rows(
             _count(sa.and_(_CONFIRMED, sa.not_(_PRESENT))).label("absent"),
             func.count(CheckIn.id).label("check_ins"),
         )
-        .join(Registration, Registration.id == Attendee.registration_id)
-        .outerjoin(CheckIn, CheckIn.attendee_id == Attendee.id)
+        .select_from(Attendee)
+        .join(Registration, _registration_of_attendee(event_ids))
+        .outerjoin(CheckIn, _check_in_of_attendee(event_ids))
         .where(Attendee.event_id.in_(event_ids))
         .group_by(Attendee.event_id)
     )
@@ -277,8 +292,8 @@ def breakdowns(session: DBSession, event_ids: Select[int]) -> dict[str, Sequence
     rows = session.execute(
         select(*values, func.count(Attendee.id), _count(_PRESENT))
         .select_from(Attendee)
-        .join(Registration, Registration.id == Attendee.registration_id)
-        .outerjoin(CheckIn, CheckIn.attendee_id == Attendee.id)
+        .join(Registration, _registration_of_attendee(event_ids))
+        .outerjoin(CheckIn, _check_in_of_attendee(event_ids))
         .where(Attendee.event_id.in_(event_ids), _NOT_CANCELLED)
         .group_by(*values)
     ).all()
@@ -386,9 +401,9 @@ def funnel(session: DBSession, event_ids: Select[int]) -> Funnel:
             flag(EventKind.WORKSHOP, _PRESENT).label("a_workshop"),
         )
         .select_from(Attendee)
-        .join(Registration, Registration.id == Attendee.registration_id)
+        .join(Registration, _registration_of_attendee(event_ids))
         .join(Event, Event.id == Attendee.event_id)
-        .outerjoin(CheckIn, CheckIn.attendee_id == Attendee.id)
+        .outerjoin(CheckIn, _check_in_of_attendee(event_ids))
         .where(Attendee.event_id.in_(event_ids))
         .group_by(key)
         .subquery()
