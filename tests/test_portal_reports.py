@@ -148,3 +148,20 @@ def test_the_new_pages_take_the_same_number_of_queries_for_one_and_sixteen_event
     db.session.commit()
     assert counts() == few
     assert max(few.values()) <= 8, few
+
+
+def test_a_stop_ahead_with_check_ins_shows_its_no_shows(
+    client: FlaskClient,
+    partner_user: User,
+    report_world: ReportWorld,
+    make_event: Callable[..., Event],
+) -> None:
+    """The demo's Weilheim stop lies ahead; once the door is worked, it counts as held."""
+    ahead = make_event(partners={report_world.partner: PartnerRole.HOST})
+    people = add_registration(ahead, "Firma A", 4)
+    check_in(people[0])
+    check_in(people[1])
+    db.session.commit()
+    html = client.get(f"/partner/events/{ahead.id}").get_data(as_text=True)
+    assert _cells(html, f"event-{ahead.id}")[-3:] == ["2", "2", "50,0 %"]
+    assert "Nicht erschienene Personen zählen erst" not in html

@@ -391,3 +391,14 @@ def test_pages_run_a_bounded_number_of_queries(
         check_in(people[0])
     db.session.commit()
     assert counts() == before
+
+
+def test_chart_labels_are_escaped(
+    client: FlaskClient, organiser: Any, make_event: Callable[..., Event]
+) -> None:
+    event = make_event(title='<script>alert("x")</script> & Co')
+    add_registration(event, "Firma")
+    db.session.commit()
+    html = client.get(f"/organiser/reports/events/{event.id}").get_data(as_text=True)
+    assert "<script" not in html
+    assert "&lt;script&gt;" in _svg(html)
