@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import html
 import re
+import sys
 from collections.abc import Sequence
 
 import pygal
@@ -19,6 +20,11 @@ from markupsafe import Markup
 from pygal.style import Style
 
 from roadshow.attendance.reports import EventReport, Funnel, GroupReport
+
+# Importing pygal appends an old-style import hook for its map plugins (unused here) to
+# sys.meta_path; every later import that reaches it warns (ImportWarning), which breaks
+# code that turns warnings into errors (Pillow opening an image does). Take it off again.
+sys.meta_path[:] = [f for f in sys.meta_path if not isinstance(f, pygal.PluginImportFixer)]
 
 _SCRIPT = re.compile(r"<script\b.*?</script>", re.DOTALL | re.IGNORECASE)
 _OPENING = re.compile(r"<svg\b[^>]*>")
