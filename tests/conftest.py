@@ -33,6 +33,7 @@ pytest_plugins = [
     "tests.fixtures_browser",
     "tests.fixtures_backoffice_registrations",
     "tests.fixtures_access",
+    "tests.fixtures_reports",
 ]
 
 TEST_SECRET_KEY = "test-secret-key-that-is-long-enough-0123456789"

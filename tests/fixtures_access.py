@@ -97,7 +97,7 @@ def world(
 
 
 @pytest.fixture
-def url_arguments(world: World) -> dict[str, int]:
+def url_arguments(world: World) -> dict[str, int | str]:
     """The value of every URL argument the walked routes take: partner A's event, the
     registration and attendee on it, partner A, the organiser's user id."""
     return {
@@ -113,4 +113,7 @@ def url_arguments(world: World) -> dict[str, int]:
         "user_id": world.users["organiser"].id,
         "import_id": 1,  # an attendance import: denied cells never reach it
         "row": 0,
+        "slug": world.partner_a_slug,  # the partner report of the API
+        "other_tour_id": world.tour_id,  # comparing two editions
+        "file_format": "csv",  # the report downloads
     }

@@ -104,18 +104,28 @@ def invite(email: str, name: str, role: str, partner_slug: str | None, language:
 
 @users.command("token")
 @click.argument("email")
+@click.option(
+    "--partner-report",
+    is_flag=True,
+    help="For a partner's user: a token that opens only that partner's report.",
+)
 @with_appcontext
-def token(email: str) -> None:
+def token(email: str, partner_report: bool) -> None:
     """Make a new API token for EMAIL (the one before stops working) and print it once.
 
-    Only a hash is stored: the token on the last line is the only copy.
+    Only a hash is stored: the token on the last line is the only copy. A partner's user
+    gets one only with ``--partner-report``; the API accepts it for that partner's report
+    (``GET /api/v1/partners/<slug>/report``) and refuses it everywhere else.
     """
     try:
         user = user_by_email(db.session, email)
     except DomainError as error:
         raise click.ClickException(error.message) from error
-    if not user.is_organiser:
-        raise click.ClickException("API tokens are for organisers and admins.")
+    if not user.is_organiser and not (partner_report and user.partner_id is not None):
+        raise click.ClickException(
+            "API tokens are for organisers and admins "
+            "(a partner's user: --partner-report, for its report only)."
+        )
     raw = issue_api_token(db.session, user, label="flask users token")
     db.session.commit()
     click.echo(f"API token for {user.email} ({user.role.value}); it is shown only now:")

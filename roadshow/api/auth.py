@@ -2,7 +2,8 @@
 
 ``Authorization: Bearer <token>`` (from ``flask users token EMAIL``) identifies a user.
 No token or a wrong one answers 401 with ``WWW-Authenticate: Bearer``; a user whose role
-may not plan events (a partner) answers 403. Requests with a token carry no cookies, so
+may not plan events (a partner) answers 403, except at a partner's own report
+(``own_partner_api``). Requests with a token carry no cookies, so
 they need no CSRF token.
 """
 
@@ -33,7 +34,28 @@ def _unauthorised(error: str, message: str) -> Response:
 
 def organisers_api(view: F) -> F:
     """The view answers only requests with an organiser's or admin's valid token."""
+    return _token_api(view, partners_too=False)
 
+
+def own_partner_api(view: F) -> F:
+    """The view (with a ``slug`` argument naming a partner) answers organisers and admins,
+    and the users of that partner; another partner's user gets 404, as for a partner that
+    does not exist, and its token's "last used" stays as it was."""
+
+    def allowed(user: User, arguments: dict[str, Any]) -> bool:
+        return user.is_organiser or (
+            user.partner is not None and user.partner.slug == arguments.get("slug")
+        )
+
+    return _token_api(view, partners_too=True, allowed=allowed)
+
+
+def _token_api(
+    view: F,
+    *,
+    partners_too: bool,
+    allowed: Callable[[User, dict[str, Any]], bool] | None = None,
+) -> F:
     @wraps(view)
     def wrapped(*args: Any, **kwargs: Any) -> Any:
         header = request.headers.get("Authorization", "")
@@ -44,12 +66,17 @@ def organisers_api(view: F) -> F:
         if user is None:
             db.session.rollback()
             return _unauthorised("invalid_token", _("Dieses API-Token gilt nicht."))
-        if not user.is_organiser:
+        if not user.is_organiser and not (partners_too and user.partner_id is not None):
             db.session.rollback()
             response = jsonify(
                 {"message": _("Dafür fehlt Ihrem Konto die Berechtigung."), "errors": {}}
             )
             response.status_code = 403
+            return response
+        if allowed is not None and not allowed(user, kwargs):
+            db.session.rollback()
+            response = jsonify({"message": _("Diesen Partner gibt es nicht."), "errors": {}})
+            response.status_code = 404
             return response
         g.api_user = user
         db.session.commit()  # the token's "last used", also for requests that change nothing

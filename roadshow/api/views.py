@@ -138,7 +138,14 @@ def me() -> Response:
 
 @bp.get("/openapi.json")
 def openapi() -> Response:
-    from roadshow.api import attendance_reports, check_ins, planning, registrations, series
+    from roadshow.api import (
+        attendance_reports,
+        check_ins,
+        planning,
+        registrations,
+        reports,
+        series,
+    )
 
     return jsonify(
         with_organiser_endpoints(
@@ -148,5 +155,6 @@ def openapi() -> Response:
             registrations.openapi_part(),
             check_ins.openapi_part(),
             attendance_reports.openapi_part(),
+            reports.openapi_part(),
         )
     )
