@@ -187,9 +187,15 @@ def test_event_page_shows_chart_table_referrals_and_breakdowns(
     assert _row(html, f"event-{w.stop.id}")[3:] == ["5", "4", "4", "1", "2", "2", "2", "50,0 %"]
     assert _row(html, f"referral-{w.partner.id}") == ["Netzwerk Telekom GmbH", "2", "2"]
     assert "Nach Unternehmensgröße" in html and "Handwerk" in html and "Murnau" in html
+    assert "10–49 Beschäftigte" in html  # the form's label, not the stored "10-49"
     svg = _svg(html)
     assert "Teilnahme je Veranstaltung" in svg and "Bestätigt" in svg and "Teilgenommen" in svg
-    assert "<script" not in svg
+    # No script, and no <style> either: the content security policy would refuse it, and
+    # roadshow.css draws the chart.
+    assert "<script" not in svg and "<style" not in svg
+    stylesheet = client.get("/static/roadshow.css")
+    assert "svg.pygal-chart .color-0" in stylesheet.get_data(as_text=True)
+    stylesheet.close()  # static files are streamed from an open file
 
 
 def test_a_draft_or_unknown_event_has_no_report(

@@ -16,4 +16,5 @@ def init_app(app: Flask) -> None:
     # The report tables of the back office and the portal label figures the same way.
     app.add_template_global(report_exports.rate_text, "no_show_rate")
     app.add_template_global(report_exports.breakdown_title, "breakdown_title")
+    app.add_template_global(report_exports.breakdown_value, "breakdown_value")
     app.add_template_global(report_exports.funnel_labels, "funnel_labels")

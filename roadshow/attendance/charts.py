@@ -27,6 +27,8 @@ from roadshow.attendance.reports import EventReport, Funnel, GroupReport
 sys.meta_path[:] = [f for f in sys.meta_path if not isinstance(f, pygal.PluginImportFixer)]
 
 _SCRIPT = re.compile(r"<script\b.*?</script>", re.DOTALL | re.IGNORECASE)
+# pygal's <style> would be refused by the content security policy; roadshow.css has its rules.
+_STYLE_ELEMENT = re.compile(r"<style\b.*?</style>", re.DOTALL | re.IGNORECASE)
 _OPENING = re.compile(r"<svg\b[^>]*>")
 _STYLE = Style(
     background="white",
@@ -40,8 +42,9 @@ _STYLE = Style(
 
 
 def _finish(svg: str, title: str, description: str, chart_id: str) -> Markup:
-    """Remove every script, give the chart a stable id, a title and a description."""
-    svg = _SCRIPT.sub("", svg)
+    """Remove every script and style, give the chart a stable id, a title and a
+    description."""
+    svg = _STYLE_ELEMENT.sub("", _SCRIPT.sub("", svg))
     svg = re.sub(r'id="chart-[0-9a-f-]+"', f'id="{chart_id}"', svg)
     svg = re.sub(r"#chart-[0-9a-f-]+", f"#{chart_id}", svg)
     accessible = (

@@ -18,6 +18,7 @@ from openpyxl.utils import get_column_letter
 
 from roadshow.attendance.reports import Figures, GroupReport, TourReport
 from roadshow.registrations.exports import formula_safe
+from roadshow.registrations.forms import COMPANY_SIZES, INDUSTRIES, label_of
 
 Cell = str | int | float | None
 
@@ -116,6 +117,14 @@ def breakdown_title(column: str) -> str:
     }[column]
 
 
+def breakdown_value(column: str, value: str) -> str:
+    """A stored choice as the registration form shows it (company size, industry)."""
+    if not value:
+        return _("keine Angabe")
+    choices = {"company_size": COMPANY_SIZES, "industry": INDUSTRIES}.get(column)
+    return label_of(choices, value) if choices else value
+
+
 def funnel_labels() -> list[str]:
     return [_("Tourstopp"), _("und Webinar"), _("und Workshop")]
 
@@ -129,7 +138,7 @@ def with_breakdowns(
         table.append([])
         table.append([breakdown_title(column), _("Angemeldete Personen"), _("Teilgenommen")])
         for row in rows_:
-            table.append([row.value or _("keine Angabe"), row.registered, row.attended])
+            table.append([breakdown_value(column, row.value), row.registered, row.attended])
     return header, table
 
 

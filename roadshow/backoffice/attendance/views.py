@@ -54,7 +54,11 @@ def _render(
     ).all()
     absent = _absent_attendees(event)
     assign = AssignForm()
-    assign.attendee_id.choices = [(a.id, f"{a.name} <{a.email}>") for a in absent]
+    # A blank first choice, so that a row is never given to the first name by mistake.
+    assign.attendee_id.choices = [
+        (0, _("Bitte wählen …")),
+        *((a.id, f"{a.name} <{a.email}>") for a in absent),
+    ]
     page = render_template(
         "backoffice/attendance/import.html",
         event=event,
