@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 from roadshow.accounts.models import Role
 from roadshow.attendance.models import CheckIn, CheckInMethod
-from roadshow.events.models import PartnerRole
+from roadshow.events.models import EventStatus, PartnerRole
 from roadshow.extensions import db
 from roadshow.mail.delivery import deliver_all_due
 from roadshow.registrations.models import Registration, RegistrationStatus
@@ -231,6 +231,20 @@ def test_a_walk_in_with_bad_fields_says_which_and_writes_nothing(client, door):
     assert "E-Mail-Adresse" in fields["email"]
     taken = walk_in(client, event, headers, email=door[1].attendees[0].email)
     assert taken.status_code == 400 and "email" in taken.get_json()["fields"]
+    db.session.expire_all()
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Registration)) == before
+
+
+def test_a_walk_in_at_a_cancelled_event_says_so_beside_no_field(client, door):
+    event, *_rest = door
+    headers = _headers(client, event)
+    event.status = EventStatus.CANCELLED
+    db.session.commit()
+    before = db.session.scalar(sa.select(sa.func.count()).select_from(Registration))
+    response = walk_in(client, event, headers)
+    assert response.status_code == 400
+    assert "abgesagt" in response.get_json()["error"]
+    assert response.get_json()["fields"] == {}
     db.session.expire_all()
     assert db.session.scalar(sa.select(sa.func.count()).select_from(Registration)) == before
 

@@ -288,8 +288,10 @@ def create_walk_in(event_id: int) -> Response:
         return json_error(409, error.message, {"override_capacity": error.message})
     except DomainError as error:
         db.session.rollback()
-        field = error.field if error.field in values else "email"
-        return json_error(400, error.message, {field: error.message})
+        # The address already has a seat (``attendees-0-email``) is the e-mail field's;
+        # a rule of the event (cancelled, a draft) belongs to no field.
+        field = "email" if (error.field or "").endswith("email") else error.field
+        return json_error(400, error.message, {field: error.message} if field in values else {})
     db.session.commit()
     attendee = registration.attendees[0]
     response = jsonify(_check_in_json(attendee, row, registration_id=registration.id))
