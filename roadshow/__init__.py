@@ -61,6 +61,7 @@ def create_app(config: dict[str, Any] | None = None, instance_path: str | None =
         demo,
         events,
         headers,
+        pagecache,
         partners,
         portal,
         privacy,
@@ -82,6 +83,7 @@ def create_app(config: dict[str, Any] | None = None, instance_path: str | None =
     portal.init_app(app)
     demo.init_app(app)
     headers.init_app(app)
+    pagecache.init_app(app)
 
     from roadshow.urls import external_url
 

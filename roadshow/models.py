@@ -14,6 +14,7 @@ from roadshow.events.models import (
     Venue,
 )
 from roadshow.mail.models import OutboxMessage, OutboxStatus
+from roadshow.pagecache import ContentVersion, track
 from roadshow.partners.models import Partner
 from roadshow.registrations.models import (
     Attendee,
@@ -23,6 +24,7 @@ from roadshow.registrations.models import (
 )
 
 __all__ = [
+    "ContentVersion",
     "ApiToken",
     "SiteSetting",
     "Attendee",
@@ -49,3 +51,6 @@ __all__ = [
     "User",
     "Venue",
 ]
+
+# What the public pages are made of (``roadshow.pagecache`` keys them by its changes).
+track(Event, EventPartner, Series, Tour, Venue, Partner, Registration, Attendee)

@@ -137,15 +137,7 @@ def _public() -> ColumnElement[bool]:
     return Event.status.in_([EventStatus.PUBLISHED, EventStatus.CANCELLED])
 
 
-def listing(
-    session: DBSession, filters: ListingFilter | None = None, *, now: datetime | None = None
-) -> list[ListedEvent]:
-    """Published and cancelled events that have not ended, soonest first, with free seats.
-
-    Seats, venues, tours and partners come in a fixed number of queries, whatever the count.
-    """
-    now = now or utcnow()
-    filters = filters or ListingFilter()
+def _listing_query(filters: ListingFilter, now: datetime) -> Select[Event]:
     query = select(Event).where(_public(), Event.ends_at >= now)
     if filters.kind:
         query = query.where(Event.kind == filters.kind)
@@ -157,8 +149,33 @@ def listing(
         query = query.where(
             Event.partner_roles.any(EventPartner.partner.has(Partner.slug == filters.partner))
         )
-    query = query.order_by(Event.starts_at, Event.id)
+    return query
+
+
+def listing(
+    session: DBSession,
+    filters: ListingFilter | None = None,
+    *,
+    now: datetime | None = None,
+    limit: int | None = None,
+    offset: int = 0,
+) -> list[ListedEvent]:
+    """Published and cancelled events that have not ended, soonest first, with free seats;
+    ``limit`` and ``offset`` give one page of them.
+
+    Seats, venues, tours and partners come in a fixed number of queries, whatever the count.
+    """
+    query = _listing_query(filters or ListingFilter(), now or utcnow())
+    query = query.order_by(Event.starts_at, Event.id).offset(offset).limit(limit)
     return _listed(session.scalars(_with_details(query)))
+
+
+def listing_count(
+    session: DBSession, filters: ListingFilter | None = None, *, now: datetime | None = None
+) -> int:
+    """How many events ``listing`` gives without a limit (one query)."""
+    query = _listing_query(filters or ListingFilter(), now or utcnow())
+    return session.scalar(select(func.count()).select_from(query.subquery())) or 0
 
 
 def public_event(session: DBSession, **lookup: Any) -> ListedEvent | None:

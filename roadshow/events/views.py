@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from itertools import groupby
+from typing import Any
 from urllib.parse import urlencode
 
-from flask import Blueprint, abort, render_template, request
+from flask import Blueprint, abort, render_template, request, url_for
 from sqlalchemy import select
 
 from roadshow.database import utcnow
@@ -16,6 +17,7 @@ from roadshow.events.services import (
     ListingFilter,
     filter_choices,
     listing,
+    listing_count,
     public_event,
     registration_closed_reason,
     tour_events,
@@ -23,6 +25,10 @@ from roadshow.events.services import (
 from roadshow.extensions import db
 
 bp = Blueprint("events", __name__)
+
+# Events per page of the listing: the start page stays one screenful of rows per tour and
+# costs the same whatever the number of upcoming events.
+PAGE_SIZE = 40
 
 ROLE_ORDER = [PartnerRole.HOST, PartnerRole.SPEAKER, PartnerRole.EXHIBITOR, PartnerRole.SPONSOR]
 
@@ -61,16 +67,38 @@ def osm_url(venue: Venue) -> str:
     return f"https://www.openstreetmap.org/search?{query}"
 
 
+@dataclass(frozen=True)
+class Page:
+    """Which part of a long listing is shown: ``number`` of ``count`` pages."""
+
+    number: int
+    count: int
+    args: dict[str, str]
+
+    def url(self, number: int) -> str:
+        args: dict[str, Any] = {k: v for k, v in self.args.items() if k != "page" and v}
+        if number > 1:
+            args["page"] = number
+        return url_for("events.index", **args)
+
+
 @bp.get("/")
 def index() -> str:
     filters = ListingFilter.from_args(request.args)
-    items = listing(db.session, filters)
+    now = utcnow()
+    total = listing_count(db.session, filters, now=now)
+    pages = max(1, -(-total // PAGE_SIZE))
+    number = request.args.get("page", 1, type=int) or 1
+    if not 1 <= number <= pages:
+        abort(404)
+    items = listing(db.session, filters, now=now, limit=PAGE_SIZE, offset=(number - 1) * PAGE_SIZE)
     return render_template(
         "events/index.html",
         sections=_sections(items),
-        count=len(items),
+        count=total,
+        page=Page(number, pages, request.args.to_dict()),
         filters=filters,
-        choices=filter_choices(db.session),
+        choices=filter_choices(db.session, now=now),
         kinds=list(EventKind),
     )
 

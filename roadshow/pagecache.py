@@ -1,0 +1,212 @@
+"""Public pages kept as rendered, keyed by what they are made of.
+
+The public listing, an event's page, a tour's page and the public API's event list are the
+same for every anonymous visitor until something they are made of changes. Each worker keeps
+the answers it rendered (a bounded LRU) under a key of the page's full path, its language,
+the minute and the **content version**: one row (``content_version``) that every commit which
+changed a tour, venue, series, event, partner, an event's partners, a registration or an
+attendee counts up, in the same transaction (``before_commit``, so the row is locked for the
+last moment of a transaction only, and always last, which cannot deadlock). A registration
+therefore shows in the seats left at once, in every worker; a page is never older than its
+data. The minute in the key lets events that have ended drop out of the listing, and
+registration windows open and close, within a minute without any write.
+
+What is never kept: answers for somebody logged in, a page with a flashed message, anything
+but a 200, an answer that sets a cookie. Every kept page carries an ETag and
+``Cache-Control: no-cache``: a browser asks again each time and gets a 304 when nothing
+changed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import threading
+from collections import OrderedDict
+from dataclasses import dataclass
+from typing import Any
+
+import sqlalchemy as sa
+from flask import Flask, Response, current_app, g, request, session
+from flask_babel import get_locale
+from flask_login import current_user
+from sqlalchemy import event as sa_event
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Mapped, ORMExecuteState, Session, UOWTransaction, mapped_column
+
+from roadshow.database import Base, utcnow
+
+# Endpoints whose anonymous GET answers are kept.
+CACHED_ENDPOINTS = frozenset({"events.index", "events.detail", "events.tour", "api.events"})
+MAX_ENTRIES = 512
+CHANGED = "roadshow_content_changed"
+
+
+class ContentVersion(Base):
+    """One row: counted up by every commit that changed what public pages show."""
+
+    __tablename__ = "content_version"
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    value: Mapped[int] = mapped_column(sa.BigInteger, default=0)
+
+
+# The models whose changes public pages show; named by the model registry
+# (``roadshow.models``), as this shared module imports no domain.
+_tracked: tuple[type, ...] = ()
+
+
+def track(*models: type) -> None:
+    """Count every change of these models' rows as a change of the public pages."""
+    global _tracked
+    _tracked = (*_tracked, *(m for m in models if m not in _tracked))
+
+
+# -- counting changes --------------------------------------------------------------------------
+
+
+def _after_flush(session: Session, context: UOWTransaction) -> None:
+    if session.info.get(CHANGED):
+        return
+    tracked = _tracked
+    if any(isinstance(o, tracked) for o in (*session.new, *session.deleted)) or any(
+        isinstance(o, tracked) and session.is_modified(o, include_collections=False)
+        for o in session.dirty
+    ):
+        session.info[CHANGED] = True
+
+
+def _on_execute(state: ORMExecuteState) -> None:
+    """ORM-enabled ``update()``/``delete()`` statements bypass the flush."""
+    mapper = state.bind_mapper
+    if (state.is_update or state.is_delete) and mapper and issubclass(mapper.class_, _tracked):
+        state.session.info[CHANGED] = True
+
+
+def _before_commit(session: Session) -> None:
+    if not session.info.pop(CHANGED, False):
+        return
+    connection = session.connection()
+    dialect = connection.dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    table = sa.table("content_version", sa.column("id"), sa.column("value"))
+    statement = insert(table).values(id=1, value=1)
+    statement = statement.on_conflict_do_update(
+        index_elements=[table.c.id], set_={"value": table.c.value + 1}
+    )
+    connection.execute(statement)
+
+
+def _forget(session: Session, *args: Any) -> None:
+    session.info.pop(CHANGED, None)
+
+
+VERSION_QUERY = "SELECT value FROM content_version WHERE id = 1"
+
+
+def content_version(engine: sa.Engine) -> int:
+    """The current content version (0 before anything was counted): one short statement on
+    a connection of its own, outside the ORM (this is all a kept page costs the database)."""
+    with engine.connect() as connection:
+        return int(connection.exec_driver_sql(VERSION_QUERY).scalar() or 0)
+
+
+# -- keeping pages ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Kept:
+    body: bytes
+    mimetype: str
+    etag: str
+
+
+class PageCache:
+    """A bounded LRU of rendered answers, one per worker process (thread-safe)."""
+
+    def __init__(self, size: int = MAX_ENTRIES) -> None:
+        self.size = size
+        self.entries: OrderedDict[tuple[Any, ...], Kept] = OrderedDict()
+        self.lock = threading.Lock()
+        self.hits = self.misses = 0
+
+    def get(self, key: tuple[Any, ...]) -> Kept | None:
+        with self.lock:
+            kept = self.entries.get(key)
+            if kept is None:
+                self.misses += 1
+                return None
+            self.entries.move_to_end(key)
+            self.hits += 1
+            return kept
+
+    def put(self, key: tuple[Any, ...], kept: Kept) -> None:
+        with self.lock:
+            self.entries[key] = kept
+            self.entries.move_to_end(key)
+            while len(self.entries) > self.size:
+                self.entries.popitem(last=False)
+
+
+def page_cache(app: Flask | None = None) -> PageCache:
+    cache: PageCache = (app or current_app).extensions["roadshow_pagecache"]
+    return cache
+
+
+def _key() -> tuple[Any, ...] | None:
+    if request.method not in ("GET", "HEAD") or request.endpoint not in CACHED_ENDPOINTS:
+        return None
+    if current_user.is_authenticated or session.get("_flashes"):
+        return None
+    from roadshow.extensions import db
+
+    version = content_version(db.engine)
+    minute = int(utcnow().timestamp() // 60)
+    return (request.full_path, str(get_locale()), version, minute)
+
+
+def _serve_kept() -> Response | None:
+    key = _key()
+    g.roadshow_page_key = key
+    if key is None:
+        return None
+    kept = page_cache().get(key)
+    if kept is None:
+        return None
+    g.roadshow_page_key = None  # served as kept: nothing to keep afterwards
+    response = Response(kept.body, mimetype=kept.mimetype)
+    _cache_headers(response, kept.etag)
+    response.make_conditional(request)
+    return response
+
+
+def _keep(response: Response) -> Response:
+    key = g.pop("roadshow_page_key", None)
+    if key is None or response.status_code != 200 or response.direct_passthrough:
+        return response
+    if "Set-Cookie" in response.headers or "ETag" in response.headers:
+        return response
+    body = response.get_data()
+    etag = hashlib.blake2b(body, digest_size=12).hexdigest()
+    page_cache().put(key, Kept(body, response.mimetype or "text/html", etag))
+    _cache_headers(response, etag)
+    response.make_conditional(request)
+    return response
+
+
+def _cache_headers(response: Response, etag: str) -> None:
+    response.set_etag(etag)
+    response.headers["Cache-Control"] = "no-cache"
+    response.vary.add("Cookie")  # the language chosen is kept in the session
+
+
+def init_app(app: Flask) -> None:
+    app.extensions["roadshow_pagecache"] = PageCache()
+    app.before_request(_serve_kept)
+    app.after_request(_keep)
+
+
+# Every session of every app: a change made by a CLI command or the mail worker counts too.
+sa_event.listen(Session, "after_flush", _after_flush)
+sa_event.listen(Session, "do_orm_execute", _on_execute)
+sa_event.listen(Session, "before_commit", _before_commit)
+sa_event.listen(Session, "after_rollback", _forget)

@@ -1,0 +1,139 @@
+"""Public pages kept as rendered: never older than their data, in every worker.
+
+Two apps on one database stand for two gunicorn workers: what one of them commits, the page
+the other kept shows at the next request. A kept page costs one query; a browser that has it
+gets a 304.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlalchemy import update
+
+from roadshow.events.models import Event, EventKind
+from roadshow.pagecache import page_cache
+from roadshow.registrations.models import Registration
+from tests.conftest import csrf_token_from, make_app
+from tests.fixtures_pages import log_in
+from tests.fixtures_registrations import form_fields
+
+NOW = datetime.now(UTC).replace(microsecond=0)
+
+
+def seats_line(page: str) -> str:
+    match = re.search(r'class="seats-left">\s*([^<]+?)\s*<', page)
+    assert match, page
+    return match.group(1)
+
+
+def test_a_registration_shows_at_once_on_a_kept_page(
+    app, db, client, make_event, submit_form, count_queries
+):
+    event = make_event(title="Stopp Weilheim", capacity=5)
+    url = f"/events/{event.slug}"
+    assert seats_line(client.get(url).get_data(as_text=True)) == "Noch 5 Plätze frei"
+    with count_queries() as queries:
+        kept = client.get(url)
+    assert seats_line(kept.get_data(as_text=True)) == "Noch 5 Plätze frei"
+    assert len(queries) == 1, queries  # the content version, nothing else
+    assert page_cache(app).hits == 1
+
+    response = submit_form(f"{url}/register", form_fields(("Ada", "ada@huber.example")))
+    assert response.status_code == 303
+    assert seats_line(client.get(url).get_data(as_text=True)) == "Noch 4 Plätze frei"
+    listing = client.get("/").get_data(as_text=True)
+    assert "Noch 4 Plätze frei" in listing
+
+
+def test_what_one_worker_commits_another_worker_shows(app, db, make_event, tmp_path):
+    event = make_event(title="Stopp Weilheim")
+    other = make_app(db.engine.url.render_as_string(hide_password=False), tmp_path / "other")
+    with other.app_context():
+        visitor = other.test_client()
+        assert "Stopp Weilheim" in visitor.get("/").get_data(as_text=True)
+        assert "Stopp Weilheim" in visitor.get("/").get_data(as_text=True)
+        assert page_cache(other).hits == 1
+    db.session.get(Event, event.id).title = "Stopp Weilheim (neuer Saal)"
+    db.session.commit()
+    with other.app_context():
+        page = visitor.get("/").get_data(as_text=True)
+        assert "Stopp Weilheim (neuer Saal)" in page
+        other.extensions["sqlalchemy"].engines[None].dispose()
+
+
+def test_a_bulk_update_counts_as_a_change(app, db, client, make_event, register_company):
+    event = make_event(title="Stopp Weilheim", capacity=5)
+    register_company(event, "Ada")
+    url = f"/events/{event.slug}"
+    assert seats_line(client.get(url).get_data(as_text=True)) == "Noch 4 Plätze frei"
+    db.session.execute(update(Event).where(Event.id == event.id).values(capacity=9))
+    db.session.commit()
+    assert seats_line(client.get(url).get_data(as_text=True)) == "Noch 8 Plätze frei"
+    db.session.execute(update(Registration).values(company_name="Umbenannt"))
+    version = client.get(url).headers["ETag"]
+    db.session.rollback()  # a change rolled back changes nothing
+    assert client.get(url).headers["ETag"] == version
+
+
+def test_a_browser_revalidates_and_gets_a_304_until_something_changes(
+    app, db, client, make_event, register_company
+):
+    event = make_event(title="Stopp Weilheim", capacity=5)
+    url = f"/events/{event.slug}"
+    first = client.get(url)
+    assert first.headers["Cache-Control"] == "no-cache"
+    etag = first.headers["ETag"]
+    assert client.get(url, headers={"If-None-Match": etag}).status_code == 304
+    assert client.get(url, headers={"If-None-Match": etag}).status_code == 304
+    register_company(event, "Ada")
+    changed = client.get(url, headers={"If-None-Match": etag})
+    assert changed.status_code == 200 and changed.headers["ETag"] != etag
+    assert seats_line(changed.get_data(as_text=True)) == "Noch 4 Plätze frei"
+
+
+def test_each_language_and_each_filter_is_kept_apart(client, make_event):
+    make_event(title="Stopp Weilheim")
+    make_event(title="Webinar KI", kind=EventKind.WEBINAR)
+    german = client.get("/").get_data(as_text=True)
+    english = client.get("/?lang=en").get_data(as_text=True)
+    assert "Kommende Veranstaltungen" in german and "Upcoming events" in english
+    assert "Kommende Veranstaltungen" in client.get("/").get_data(as_text=True)
+    webinars = client.get("/?kind=webinar").get_data(as_text=True)
+    assert "Webinar KI" in webinars and "Stopp Weilheim" not in webinars
+
+
+def test_nobody_logged_in_gets_a_page_kept_for_visitors(
+    app, client, make_event, make_user, submit_form
+):
+    from roadshow.accounts.models import Role
+
+    make_event(title="Stopp Weilheim")
+    assert "Ausloggen" not in client.get("/").get_data(as_text=True)
+    log_in(submit_form, make_user(role=Role.ORGANISER))
+    page = client.get("/")
+    assert "Ausloggen" in page.get_data(as_text=True) and "ETag" not in page.headers
+    client.post("/logout", data={"csrf_token": csrf_token_from(page.get_data(as_text=True))})
+    assert "Ausloggen" not in client.get("/").get_data(as_text=True)
+
+
+@pytest.mark.parametrize("count", [41, 85])
+def test_a_long_listing_is_paged(client, make_event, count_queries, count):
+    first = NOW + timedelta(days=1)
+    for n in range(count):
+        make_event(title=f"Termin {n:03d}", starts_at=first + timedelta(hours=n))
+    page = client.get("/").get_data(as_text=True)
+    shown = re.findall(r"Termin (\d{3})", page)
+    assert shown == [f"{n:03d}" for n in range(40)]
+    pages = -(-count // 40)
+    assert f"Seite 1 von {pages}" in page and 'rel="next" href="/?page=2"' in page
+    with count_queries() as queries:
+        last = client.get(f"/?page={pages}").get_data(as_text=True)
+    assert re.findall(r"Termin (\d{3})", last)[-1] == f"{count - 1:03d}"
+    assert 'rel="prev"' in last and 'rel="next"' not in last
+    assert len(queries) <= 9, queries
+    assert client.get(f"/?page={pages + 1}").status_code == 404
+    filtered = client.get("/?kind=stop&page=2").get_data(as_text=True)
+    assert 'href="/?kind=stop"' in filtered  # back to page 1 keeps the filter
