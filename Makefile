@@ -10,7 +10,7 @@ FLASK := $(BIN)/flask --app roadshow
 HOST ?= 127.0.0.1
 PORT ?= 5000
 
-.PHONY: run test test-latest install install-test check-lock lock system-packages translations messages lint typecheck pytest clean
+.PHONY: run test test-latest install install-test check-lock lock system-packages translations messages lint typecheck pytest bench clean
 
 # Development defaults for a local trial; anything set in the environment wins.
 RUN_ENV = ROADSHOW_ENV=$${ROADSHOW_ENV:-development} \
@@ -132,6 +132,19 @@ messages: install
 	    $(BIN)/pybabel -q update --no-fuzzy-matching --ignore-obsolete -w 100 -i $$dir/messages.pot -d $$dir -l en; \
 	  else $(BIN)/pybabel -q init -w 100 -i $$dir/messages.pot -d $$dir -l en; fi; \
 	done
+
+# The benchmarks (bench/README.md): pages, feed, API, back office and registrations per second
+# beside a bare Flask app under the same gunicorn, on SQLite and on PostgreSQL (when one answers
+# on 127.0.0.1:5432); the report goes to docs/benchmarks.md. Needs Debian's wrk.
+BENCH_ARGS ?=
+
+bench: install translations
+	@command -v wrk >/dev/null || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    echo "Installing wrk (the load generator)"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null; \
+	  else echo "wrk is missing: run 'sudo apt-get install wrk' and try again" >&2; exit 1; fi; }
+	$(BIN)/python bench/pages.py --output docs/benchmarks.md $(BENCH_ARGS)
 
 lint:
 	$(BIN)/ruff check roadshow tests bench migrations requirements wsgi.py setup.py
