@@ -55,6 +55,8 @@ class Registration(TimestampMixin, Base):
     __table_args__ = (
         sa.UniqueConstraint("event_id", "submission_key"),
         sa.Index("ix_registration_event_id_status_id", "event_id", "status", "id"),
+        # The back office's "registrations since" counts only the recent ones.
+        sa.Index("ix_registration_created_at", "created_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -29,15 +29,16 @@ def waiting_attendees(session: DBSession, event_ids: Collection[int]) -> dict[in
     """
     if not event_ids:
         return {}
+    # From the waiting registrations (indexed by event and status) to their attendees.
     rows = session.execute(
-        select(Attendee.event_id, func.count(Attendee.id))
-        .join(Registration, Registration.id == Attendee.registration_id)
+        select(Registration.event_id, func.count(Attendee.id))
+        .join(Attendee, Attendee.registration_id == Registration.id)
         .where(
-            Attendee.event_id.in_(event_ids),
+            Registration.event_id.in_(event_ids),
             Registration.status == RegistrationStatus.WAITLISTED,
             Attendee.status == AttendeeStatus.ACTIVE,
         )
-        .group_by(Attendee.event_id)
+        .group_by(Registration.event_id)
     ).all()
     counts = {int(event_id): int(count) for event_id, count in rows}
     return {event_id: counts.get(event_id, 0) for event_id in event_ids}

@@ -10,6 +10,7 @@ ticket: webinars count who came from the platform's report.
 
 from __future__ import annotations
 
+import functools
 import io
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -60,6 +61,8 @@ def tickets(event: Event, attendees: Iterable[Attendee]) -> list[Ticket]:
     return [ticket(attendee) for attendee in attendees] if has_tickets(event) else []
 
 
+# A ticket's confirmation and its invitation show the same code: drawn once per worker.
+@functools.lru_cache(maxsize=1024)
 def qr_png(code: str) -> bytes:
     buffer = io.BytesIO()
     segno.make_qr(code, error="m").save(buffer, kind="png", scale=SCALE, border=BORDER)
@@ -70,6 +73,7 @@ def images(found: Iterable[Ticket]) -> list[InlineImage]:
     return [InlineImage(cid=t.cid, content_type="image/png", data=qr_png(t.code)) for t in found]
 
 
+@functools.lru_cache(maxsize=1024)
 def qr_svg_data_uri(code: str) -> str:
     """The QR code for a page (an ``<img src>``; the CSP allows ``data:`` images)."""
     return str(segno.make_qr(code, error="m").svg_data_uri(scale=SCALE, border=BORDER))
