@@ -116,7 +116,9 @@ def fill() -> None:
         events = []
         for n in range(missing):
             kind = [EventKind.STOP, EventKind.WEBINAR, EventKind.WORKSHOP][n % 3]
-            starts = (now + timedelta(days=(n * 730) // missing - 365)).replace(hour=9, minute=0, second=0)
+            starts = (now + timedelta(days=(n * 730) // missing - 365)).replace(
+                hour=9, minute=0, second=0
+            )
             events.append(
                 {
                     "id": first_id + n,
