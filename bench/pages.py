@@ -457,6 +457,8 @@ def measure(label: str, database_url: str, folder: Path, duration: float) -> lis
         "ROADSHOW_INSTANCE_PATH": str(folder / "instance"),
         "ROADSHOW_BASE_URL": "http://127.0.0.1",
         "ROADSHOW_RATELIMIT_ENABLED": "false",
+        # As in production: the mail worker sends, not the request that wrote the mail.
+        "ROADSHOW_MAIL_DELIVER_AFTER_REQUEST": "false",
         "PYTHONPATH": str(ROOT),
     }
     started = time.perf_counter()

@@ -17,6 +17,7 @@ Times are 24 h in both languages ("18:00–21:00 Uhr" / "18:00–21:00").
 
 from __future__ import annotations
 
+import functools
 from datetime import datetime
 from pathlib import Path
 from typing import Literal
@@ -84,7 +85,15 @@ def _language() -> str:
 
 
 def _format(local: datetime, pattern: str) -> str:
-    return babel_format_datetime(local, pattern, tzinfo=local.tzinfo, locale=_language())
+    return _formatted(local, str(local.tzinfo), pattern, _language())
+
+
+@functools.lru_cache(maxsize=8192)
+def _formatted(local: datetime, zone: str, pattern: str, language: str) -> str:
+    """Babel's formatting, remembered: the same few instants (an event's start and end)
+    are written on every page that lists them. ``zone`` is part of the key because aware
+    datetimes of the same instant compare equal in any zone."""
+    return babel_format_datetime(local, pattern, tzinfo=local.tzinfo, locale=language)
 
 
 def format_date(value: datetime, timezone: str | None = None, style: DateStyle = "compact") -> str:

@@ -52,7 +52,7 @@ def ticket(attendee: Attendee) -> Ticket:
         name=attendee.name,
         code=attendee.check_in_code,
         cid=f"ticket-{attendee.id}@{settings().mail_domain}",
-        pixels=int(segno.make_qr(attendee.check_in_code, error="m").symbol_size(SCALE, BORDER)[0]),
+        pixels=int(qr_code(attendee.check_in_code).symbol_size(SCALE, BORDER)[0]),
     )
 
 
@@ -61,11 +61,17 @@ def tickets(event: Event, attendees: Iterable[Attendee]) -> list[Ticket]:
     return [ticket(attendee) for attendee in attendees] if has_tickets(event) else []
 
 
-# A ticket's confirmation and its invitation show the same code: drawn once per worker.
+# A ticket's confirmation, its invitation and the thank-you page show the same code: its
+# symbol is computed once per worker (the costly part: choosing the best mask).
+@functools.lru_cache(maxsize=1024)
+def qr_code(code: str) -> segno.QRCode:
+    return segno.make_qr(code, error="m")
+
+
 @functools.lru_cache(maxsize=1024)
 def qr_png(code: str) -> bytes:
     buffer = io.BytesIO()
-    segno.make_qr(code, error="m").save(buffer, kind="png", scale=SCALE, border=BORDER)
+    qr_code(code).save(buffer, kind="png", scale=SCALE, border=BORDER)
     return buffer.getvalue()
 
 
@@ -76,4 +82,4 @@ def images(found: Iterable[Ticket]) -> list[InlineImage]:
 @functools.lru_cache(maxsize=1024)
 def qr_svg_data_uri(code: str) -> str:
     """The QR code for a page (an ``<img src>``; the CSP allows ``data:`` images)."""
-    return str(segno.make_qr(code, error="m").svg_data_uri(scale=SCALE, border=BORDER))
+    return str(qr_code(code).svg_data_uri(scale=SCALE, border=BORDER))
