@@ -155,6 +155,8 @@ class Event(TimestampMixin, Base):
         sa.CheckConstraint("sequence >= 0", name="sequence_not_negative"),
         sa.CheckConstraint("max_attendees_per_registration >= 1", name="max_attendees_positive"),
         sa.Index("ix_event_status_starts_at", "status", "starts_at"),
+        # What has not ended yet (the listing, its filters, the dashboard) is a range of it.
+        sa.Index("ix_event_ends_at", "ends_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
