@@ -113,6 +113,7 @@ def app(_migrated_database: str, tmp_path: Path, app_config: dict[str, Any]) -> 
         finally:
             _empty_tables(_db.engine)
             _db.engine.dispose()
+            app.extensions["roadshow_pagecache"].dispose()
 
 
 def _check_seat_counts() -> None:

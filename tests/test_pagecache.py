@@ -38,7 +38,8 @@ def test_a_registration_shows_at_once_on_a_kept_page(
     with count_queries() as queries:
         kept = client.get(url)
     assert seats_line(kept.get_data(as_text=True)) == "Noch 5 Plätze frei"
-    assert len(queries) == 1, queries  # the content version, nothing else
+    # The content version at most (on PostgreSQL it is read on a connection of its own).
+    assert len(queries) <= 1, queries
     assert page_cache(app).hits == 1
 
     response = submit_form(f"{url}/register", form_fields(("Ada", "ada@huber.example")))
@@ -51,17 +52,18 @@ def test_a_registration_shows_at_once_on_a_kept_page(
 def test_what_one_worker_commits_another_worker_shows(app, db, make_event, tmp_path):
     event = make_event(title="Stopp Weilheim")
     other = make_app(db.engine.url.render_as_string(hide_password=False), tmp_path / "other")
-    with other.app_context():
-        visitor = other.test_client()
+    visitor = other.test_client()
+    try:
         assert "Stopp Weilheim" in visitor.get("/").get_data(as_text=True)
         assert "Stopp Weilheim" in visitor.get("/").get_data(as_text=True)
         assert page_cache(other).hits == 1
-    db.session.get(Event, event.id).title = "Stopp Weilheim (neuer Saal)"
-    db.session.commit()
-    with other.app_context():
-        page = visitor.get("/").get_data(as_text=True)
-        assert "Stopp Weilheim (neuer Saal)" in page
-        other.extensions["sqlalchemy"].engines[None].dispose()
+        db.session.get(Event, event.id).title = "Stopp Weilheim (neuer Saal)"
+        db.session.commit()
+        assert "Stopp Weilheim (neuer Saal)" in visitor.get("/").get_data(as_text=True)
+    finally:
+        with other.app_context():
+            db.engine.dispose()
+        page_cache(other).dispose()
 
 
 def test_a_bulk_update_counts_as_a_change(app, db, client, make_event, register_company):
