@@ -88,6 +88,9 @@ def create_app(config: dict[str, Any] | None = None, instance_path: str | None =
 
     app.add_template_global(external_url, "external_url")
 
+    from roadshow import backup
+
+    backup.init_app(app)
     app.add_url_rule("/healthz", "healthz", limiter.exempt(healthz))
     return app
 
