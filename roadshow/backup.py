@@ -341,7 +341,8 @@ def _postgresql_refusal(url: URL, target: str, instance: str, restore: bool) -> 
         )
         click.echo(
             shlex.join(
-                ["pg_restore", "--clean", "--if-exists", "--no-owner", f"--dbname={plain}", target]
+                ["pg_restore", "--clean", "--if-exists", "--no-owner", "--single-transaction"]
+                + ["--exit-on-error", f"--dbname={plain}", target]
             )
         )
     else:

@@ -372,7 +372,8 @@ def test_the_printed_pg_dump_and_the_documented_pg_restore_work(app, make_event,
             "postgresql", username=url.username, host=url.host, port=url.port, database=fresh
         ).render_as_string(hide_password=False)
         subprocess.run(
-            ["pg_restore", "--no-owner", f"--dbname={address}", str(dump)],
+            ["pg_restore", "--clean", "--if-exists", "--no-owner", "--single-transaction"]
+            + ["--exit-on-error", f"--dbname={address}", str(dump)],
             check=True,
             timeout=120,
             env={**os.environ, "PGPASSWORD": url.password or ""},

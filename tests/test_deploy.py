@@ -285,3 +285,17 @@ def test_gunicorn_reads_the_deploy_settings():
     assert settings["workers"] == str(2 * os.cpu_count())  # type: ignore[operator]
     assert settings["worker_class"] == "sync"
     assert settings["bind"] == "['127.0.0.1:8000']"
+
+
+def test_the_example_environment_file_configures_the_app_behind_one_proxy(monkeypatch, tmp_path):
+    for line in (DEPLOY / "roadshow.env.example").read_text().splitlines():
+        if line and not line.startswith("#"):
+            name, value = line.split("=", 1)
+            monkeypatch.setenv(name, value.strip('"'))  # as systemd's EnvironmentFile= reads it
+    monkeypatch.setenv("ROADSHOW_INSTANCE_PATH", str(tmp_path))
+    app = roadshow.create_app()
+    assert app.config["ENV"] == "production"
+    assert app.config["PROXY_FIX_HOPS"] == 1
+    assert app.config["SQLALCHEMY_DATABASE_URI"].startswith("postgresql+psycopg://roadshow:")
+    assert app.config["MAIL_DEFAULT_SENDER"] == "Roadshow <roadshow@example.org>"
+    assert app.config["MAIL_USE_TLS"] is True and app.config["MAIL_PORT"] == 587
