@@ -10,8 +10,8 @@ The archive is a ``.tar.gz``: ``manifest.json`` first (format, date, app version
 revision, a SHA-256 per file), then ``database/roadshow.sqlite`` and ``instance/…`` (partner
 logos and whatever else lives there), without the live database files and without
 ``mail/`` (``.eml`` files of development, which a backup would only keep longer than the
-privacy rules want). It holds personal data and secrets: it is written readable by its
-owner only.
+privacy rules want) and without earlier archives (``*.tar.gz``). It holds personal data
+and secrets: it is written readable by its owner only.
 
 PostgreSQL is backed up with ``pg_dump``; ``flask backup`` says so and prints the command.
 """
@@ -53,6 +53,7 @@ INSTANCE_PREFIX = "instance/"
 # Folders of the instance folder that a backup leaves out: the development mail files.
 LEFT_OUT_FOLDERS = ("mail",)
 SQLITE_COMPANIONS = ("", "-wal", "-shm", "-journal")
+ARCHIVE_SUFFIXES = (".tar.gz", ".tar.gz.partial")
 CHUNK = 1 << 20
 
 
@@ -98,7 +99,8 @@ def copy_database(source: Path, target: Path) -> str:
     transaction; check the copy and return its Alembic revision."""
     if not source.is_file():
         raise BackupError(_("Die Datenbank %(path)s gibt es nicht.", path=source))
-    live = sqlite3.connect(f"file:{source}?mode=ro", uri=True, timeout=30)
+    # Read-only: run as another user, it creates no -wal or -shm file the app cannot open.
+    live = sqlite3.connect(f"{source.as_uri()}?mode=ro", uri=True, timeout=30)
     copy = sqlite3.connect(target)
     try:
         live.execute("PRAGMA busy_timeout=30000")
@@ -128,12 +130,17 @@ def instance_files(instance: Path, leave_out: set[Path]) -> Iterator[tuple[str, 
         return
     for root, folders, names in os.walk(instance):
         here = Path(root)
-        if here == instance:
-            folders[:] = [f for f in folders if f not in LEFT_OUT_FOLDERS]
-        folders.sort()
+        folders[:] = sorted(
+            f
+            for f in folders
+            if not (here == instance and f in LEFT_OUT_FOLDERS)
+            and (here / f).resolve() not in leave_out
+        )
         for name in sorted(names):
             path = here / name
             if path.resolve() in leave_out or not path.is_file() or path.is_symlink():
+                continue
+            if name.endswith(ARCHIVE_SUFFIXES):  # no backup carries the earlier ones
                 continue
             yield INSTANCE_PREFIX + path.relative_to(instance).as_posix(), path
 
@@ -146,13 +153,18 @@ def write_backup(app: Flask, target: Path) -> tuple[Path, Manifest]:
     if target.is_dir():
         target = target / f"roadshow-{now:%Y%m%d-%H%M%S}.tar.gz"
     target = target.resolve()
+    if not target.parent.is_dir():
+        raise BackupError(_("Den Ordner %(folder)s gibt es nicht.", folder=target.parent))
+    instance = Path(app.instance_path).resolve()
     leave_out = {database.with_name(database.name + suffix) for suffix in SQLITE_COMPANIONS}
     leave_out.add(target)
-    with tempfile.TemporaryDirectory(prefix="roadshow-backup-") as scratch:
+    # The copy is made beside the archive: /tmp may be a small tmpfs.
+    with tempfile.TemporaryDirectory(prefix=".roadshow-backup-", dir=target.parent) as scratch:
+        leave_out.add(Path(scratch).resolve())
         copy = Path(scratch) / "roadshow.sqlite"
         revision = copy_database(database, copy)
         members = [(DATABASE_MEMBER, copy)]
-        members += list(instance_files(Path(app.instance_path), leave_out))
+        members += list(instance_files(instance, leave_out))
         files = {
             name: {"sha256": _sha256(path), "size": path.stat().st_size} for name, path in members
         }

@@ -315,18 +315,30 @@ def test_restore_refuses_a_damaged_file_and_keeps_the_old_database(archive: Path
     assert sorted(p.name for p in target.iterdir()) == ["roadshow.sqlite"]
 
 
-def test_a_folder_as_path_gets_a_dated_archive(tmp_path: Path):
+def test_a_folder_as_path_gets_a_dated_archive_and_no_backup_holds_the_earlier_ones(
+    tmp_path: Path,
+):
     live = tmp_path / "live"
     app, _event_id = migrated_instance(live)
     with app.app_context():
         db.engine.dispose()
-    folder = tmp_path / "backups"
+    folder = live / "backups"
     folder.mkdir()
     made = flask_command(live, "backup", str(folder))
     assert made.returncode == 0, made.stderr
     (written,) = folder.iterdir()
     assert written.name.startswith(f"roadshow-{datetime.now(UTC):%Y%m%d}-")
     assert written.name.endswith(".tar.gz")
+
+    in_the_instance = live / "second.tar.gz"
+    made = flask_command(live, "backup", str(in_the_instance))
+    assert made.returncode == 0, made.stderr
+    with tarfile.open(in_the_instance) as tar:
+        assert tar.getnames() == ["manifest.json", "database/roadshow.sqlite"]
+
+    nowhere = flask_command(live, "backup", str(tmp_path / "missing" / "x.tar.gz"))
+    assert nowhere.returncode == 1
+    assert "gibt es nicht" in nowhere.stderr
 
 
 def test_on_postgresql_backup_prints_the_pg_dump_command_without_the_password(tmp_path: Path):
