@@ -101,8 +101,9 @@ test-latest:
 # Tests use a few Debian packages: Chromium for the browser tests (Playwright cannot download
 # its own browser here), khal to import our feeds, libical (through python3-gi) to validate
 # our calendar data. As root they are installed with apt-get; otherwise the tests that need
-# them are skipped with a message saying which package is missing.
-SYSTEM_PACKAGES := chromium khal gir1.2-ical-3.0 python3-gi
+# them are skipped with a message saying which package is missing. nginx checks and serves
+# deploy/nginx/roadshow.conf in front of gunicorn.
+SYSTEM_PACKAGES := chromium khal gir1.2-ical-3.0 python3-gi nginx
 
 system-packages:
 	@missing=$$(for p in $(SYSTEM_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from typing import Any
 
+import sqlalchemy as sa
 from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import IntegerConverter, Map
@@ -89,11 +90,30 @@ def create_app(config: dict[str, Any] | None = None, instance_path: str | None =
 
     app.add_template_global(external_url, "external_url")
 
-    @app.get("/healthz")
-    def healthz() -> dict[str, str]:
-        return {"status": "ok"}
+    from roadshow import backup
 
+    backup.init_app(app)
+    app.add_url_rule("/healthz", "healthz", limiter.exempt(healthz))
     return app
+
+
+def healthz() -> tuple[dict[str, Any], int]:
+    """For load balancers and monitoring: 200 when the database answers, with the outbox's
+    counts (no personal data); 503 when it does not. Sets no cookie."""
+    from flask import current_app
+
+    from roadshow.extensions import db
+    from roadshow.mail.health import outbox_health
+
+    try:
+        db.session.execute(sa.text("SELECT 1"))
+        outbox = outbox_health(db.session)
+    except sa.exc.SQLAlchemyError:
+        current_app.logger.exception("Health check: the database does not answer")
+        return {"status": "error", "database": "error"}, 503
+    finally:
+        db.session.rollback()  # nothing to keep; end the read transaction at once
+    return {"status": "ok", "database": "ok", "outbox": outbox.document()}, 200
 
 
 class DatabaseId(IntegerConverter):
