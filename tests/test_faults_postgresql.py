@@ -289,6 +289,30 @@ def test_the_api_answers_503_in_json_with_retry_after(client, make_event, faults
     assert registrations_of(event) == []
 
 
+def test_only_a_lost_connection_counts_as_unavailable_a_wrong_statement_stays_an_error(
+    app, database_url
+):
+    from roadshow.errors import database_unavailable
+
+    with pytest.raises(sa.exc.DBAPIError) as wrong:
+        db.session.execute(sa.text("SELECT * FROM no_such_table"))
+    db.session.rollback()
+    assert not database_unavailable(wrong.value)
+
+    pid = db.session.execute(sa.text("SELECT pg_backend_pid()")).scalar_one()
+    terminate(database_url, pid)
+    with pytest.raises(sa.exc.DBAPIError) as lost:
+        db.session.execute(sa.text("SELECT 1"))
+    db.session.rollback()
+    assert database_unavailable(lost.value)
+
+    refused = sa.create_engine("postgresql+psycopg://postgres@127.0.0.1:1/nothing")
+    with pytest.raises(sa.exc.DBAPIError) as unreachable:
+        refused.connect()
+    refused.dispose()
+    assert database_unavailable(unreachable.value)
+
+
 # --- the storm: 35 companies, four workers, every backend terminated three times ----------
 
 COMPANIES = 35
