@@ -86,6 +86,10 @@ def create_app(config: dict[str, Any] | None = None, instance_path: str | None =
     headers.init_app(app)
     pagecache.init_app(app)
 
+    from roadshow import resilience
+
+    resilience.init_app(app)
+
     from roadshow.urls import external_url
 
     app.add_template_global(external_url, "external_url")

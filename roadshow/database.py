@@ -79,10 +79,29 @@ class TimestampMixin:
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
 
+# Statements before which SQLite's driver would open a deferred transaction (or, for a
+# savepoint, SQLite itself would).
+_OPENS_A_WRITE = ("INSERT", "UPDATE", "DELETE", "REPLACE", "SAVEPOINT")
+
+
 def configure_sqlite(engine: sa.Engine) -> None:
-    """Foreign keys on, write-ahead log, a generous wait for a busy database, and
-    ``secure_delete``: deleted and overwritten rows are zeroed in the file instead of
-    lingering in free space, so that erased personal data is gone from the disk too."""
+    """Foreign keys on, write-ahead log, a generous wait for a busy database, ``secure_delete``
+    (deleted and overwritten rows are zeroed in the file instead of lingering in free space,
+    so that erased personal data is gone from the disk too), and writers that take the write
+    lock when they begin.
+
+    Reads outside a write run on their own, each seeing the latest commit, as on PostgreSQL
+    (the driver opens no transaction for a SELECT). A transaction opens just before the
+    first write with ``BEGIN IMMEDIATE`` (where the driver would send a deferred ``BEGIN``):
+    it takes the write lock at once, waiting for another writer as long as the busy timeout
+    allows. So no transaction ever holds a read snapshot that must
+    later become a write lock: in WAL mode that upgrade fails at once with "database is
+    locked" when another writer committed in between, whatever the busy timeout.
+
+    A savepoint opened before the first write would start a transaction of its own, which
+    its RELEASE commits: what was written inside would stay even when the request rolls
+    back. It therefore begins the transaction first, the same immediate way.
+    """
 
     @sa.event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
@@ -94,3 +113,12 @@ def configure_sqlite(engine: sa.Engine) -> None:
             cursor.execute("PRAGMA journal_mode=WAL")
             cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.close()
+
+    @sa.event.listens_for(engine, "before_cursor_execute")
+    def _begin_immediate_before_the_first_write(
+        conn: sa.Connection, cursor: Any, statement: str, *_args: Any
+    ) -> None:
+        if statement.lstrip()[:9].upper().startswith(_OPENS_A_WRITE):
+            dbapi_connection = conn.connection.dbapi_connection
+            if dbapi_connection is not None and not dbapi_connection.in_transaction:
+                cursor.execute("BEGIN IMMEDIATE")

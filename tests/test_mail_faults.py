@@ -216,3 +216,118 @@ def test_one_connection_carries_a_whole_batch(app, smtp_sink, make_event, batch,
     deliver_due(db.session, batch=batch)
     assert len(smtp_sink.messages) == batch
     assert len(connections) == 1
+
+
+# --- mail from the door: walk-ins; the attendance import sends none ---------------------
+
+
+def _deliver_everything_due_later(hours: int = 1) -> None:
+    later = utcnow() + timedelta(hours=hours)
+    while deliver_due(db.session, now=later).claimed:
+        pass
+
+
+def _ticket_code_in(received, code: str) -> bool:
+    grouped = " ".join(code[i : i + 4] for i in range(0, len(code), 4))
+    return any(
+        grouped in part.get_content()
+        for part in received.message.walk()
+        if part.get_content_type() == "text/plain"
+    )
+
+
+def test_a_walk_ins_ticket_mail_waits_out_an_smtp_outage_and_a_crashed_worker_and_arrives_once(
+    app, client, smtp_sink, make_event, make_user, submit_form
+):
+    from roadshow.accounts.models import Role
+    from roadshow.registrations.models import Registration
+    from tests.fixtures_pages import log_in
+
+    event = make_event(starts_at=utcnow().replace(microsecond=0) + timedelta(hours=1))
+    log_in(submit_form, make_user(role=Role.ORGANISER))
+    headers = {
+        "X-CSRFToken": client.get(f"/check-in/{event.id}/attendees.json").get_json()["csrf_token"]
+    }
+    smtp_sink.stop()
+
+    def walk_in(ref: str, name: str, email: str):
+        body = {
+            "ref": ref,
+            "name": name,
+            "email": email,
+            "company": "Gasthof Post",
+            "town": "Murnau",
+        }
+        return client.post(f"/check-in/{event.id}/walk-ins", json=body, headers=headers)
+
+    lena = walk_in("0d9f6c1a-2b3c-4c2b-9a55-3f0c1c7e8d4e", "Lena Maier", "lena@post.example")
+    assert lena.status_code == 201
+    # The device lost the answer and sends its queue again: the same walk-in, no new mail.
+    assert (
+        walk_in(
+            "0d9f6c1a-2b3c-4c2b-9a55-3f0c1c7e8d4e", "Lena Maier", "lena@post.example"
+        ).status_code
+        == 200
+    )
+    max_ = walk_in("7e8d4e0d-9f6c-4a2b-8c55-1c1a2b3c3f0c", "Max Post", "max@post.example")
+    assert max_.status_code == 201
+
+    report = deliver_all_due(db.session)
+    assert report.sent == 0 and report.interrupted
+    db.session.expire_all()
+    ids = [lena.get_json()["registration_id"], max_.get_json()["registration_id"]]
+    rows = db.session.scalars(
+        select(OutboxMessage).where(OutboxMessage.registration_id.in_(ids))
+    ).all()
+    assert rows and {r.registration_id for r in rows} == set(ids)
+    assert all(r.status in (OutboxStatus.RETRY, OutboxStatus.QUEUED) for r in rows)
+    # A worker took Max's mail and died before sending it: the row stays "sending".
+    crashed = next(r for r in rows if r.recipient == "max@post.example")
+    crashed.status, crashed.locked_at = OutboxStatus.SENDING, utcnow() - timedelta(minutes=2)
+    db.session.commit()
+
+    smtp_sink.start()  # the server is back
+    _deliver_everything_due_later()
+    ids_arrived = Counter(m.message_id for m in smtp_sink.messages)
+    assert sorted(ids_arrived) == sorted(r.message_id for r in rows)
+    assert set(ids_arrived.values()) == {1}
+    _deliver_everything_due_later(hours=24)  # nothing comes twice, however late one looks
+    assert len(smtp_sink.messages) == len(rows)
+
+    for registration_id, address in zip(
+        ids, ["lena@post.example", "max@post.example"], strict=True
+    ):
+        code = db.session.get(Registration, registration_id).attendees[0].check_in_code
+        assert any(_ticket_code_in(m, code) for m in smtp_sink.to(address)), address
+
+
+def test_the_attendance_import_sends_no_mail_even_around_an_outage(
+    app, client, smtp_sink, make_event, register_company, api_token
+):
+    import io
+
+    from roadshow.attendance.models import CheckIn
+    from roadshow.events.models import EventKind
+    from tests.fixtures_attendance import own_report
+    from tests.fixtures_backoffice_registrations import bearer
+
+    event = make_event(kind=EventKind.WEBINAR, min_attended_minutes=40)
+    register_company(event, "Ada Huber", "Max Meier")
+    deliver_all_due(db.session)  # the registrations' own mail
+    before = len(smtp_sink.messages)
+    queued = db.session.scalar(select(func.count()).select_from(OutboxMessage))
+
+    smtp_sink.stop()
+    _user, token = api_token()
+    response = client.post(
+        f"/api/v1/events/{event.id}/attendance-reports",
+        data={"file": (io.BytesIO(own_report("plain.csv")), "report.csv")},
+        headers=bearer(token),
+        content_type="multipart/form-data",
+    )
+    assert response.status_code == 201, response.get_json()
+    assert db.session.scalar(select(func.count()).select_from(CheckIn)) == 2
+    assert db.session.scalar(select(func.count()).select_from(OutboxMessage)) == queued
+    smtp_sink.start()
+    _deliver_everything_due_later()
+    assert len(smtp_sink.messages) == before

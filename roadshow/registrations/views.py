@@ -29,6 +29,7 @@ from roadshow.registrations.feeds import registration_entries
 from roadshow.registrations.forms import (
     COMPANY_SIZES,
     INDUSTRIES,
+    SUBMISSION_KEY,
     AttendeeChangeForm,
     CancelRegistrationForm,
     RegistrationForm,
@@ -40,6 +41,7 @@ from roadshow.registrations.notifications import manage_url
 from roadshow.registrations.services import RegistrationClosed
 from roadshow.registrations.services import register as register_company
 from roadshow.registrations.tokens import find_registration
+from roadshow.resilience import replayable
 from roadshow.settings import settings
 from roadshow.web import private, registration_limit
 
@@ -89,7 +91,14 @@ def _event_or_404(slug: str) -> ListedEvent:
     return item
 
 
+def _carries_submission_key() -> bool:
+    """The form's submission key makes a second run of the POST find the registration the
+    first one stored (even when its commit went through and only the answer was lost)."""
+    return SUBMISSION_KEY.fullmatch(request.form.get("submission_key", "")) is not None
+
+
 @bp.route("/events/<slug>/register", methods=["GET", "POST"])
+@replayable(_carries_submission_key)
 @registration_limit
 def register(slug: str) -> str | Response | tuple[str, int]:
     item = _event_or_404(slug)
