@@ -3,9 +3,11 @@
 Seeds 100,000 registrations (about 130,000 attendees, check-ins for most people at past
 events) over 500 events in five tours, with five partners, by bulk inserts; then times
 every report of ``roadshow.attendance.reports`` (the median of a few runs, after one warm-up
-run). The database is a SQLite file in a temporary folder unless a URL is given:
+run). The database is a SQLite file in a temporary folder unless a URL is given. From the
+root of the checkout whose code is to be measured (``-m`` imports that checkout's
+``roadshow``; ``python bench/reports.py`` would import whichever copy is installed):
 
-    .venv/bin/python bench/reports.py [--database-url postgresql://…] [--runs 5]
+    .venv/bin/python -m bench.reports [--database-url postgresql://…] [--runs 5]
 
 (or ``ROADSHOW_BENCH_DATABASE_URL``). A PostgreSQL database is migrated first and emptied
 again at the end (every table dropped): give it one that holds nothing else.

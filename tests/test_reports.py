@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import io
+import random
 import re
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
@@ -13,11 +14,20 @@ from typing import Any
 import pytest
 from flask.testing import FlaskClient
 from openpyxl import load_workbook
+from sqlalchemy import select
 
 from roadshow.attendance import reports
+from roadshow.attendance.models import CheckIn, CheckInMethod
 from roadshow.attendance.reports import Figures
-from roadshow.events.models import Event, EventStatus
+from roadshow.events.models import Event, EventKind, EventStatus, PartnerRole, Series, Tour
 from roadshow.extensions import db
+from roadshow.partners.models import Partner
+from roadshow.registrations.models import (
+    Attendee,
+    AttendeeStatus,
+    Registration,
+    RegistrationStatus,
+)
 from tests.fixtures_pages import log_in
 from tests.fixtures_reports import ReportWorld, add_registration, check_in
 
@@ -408,3 +418,250 @@ def test_chart_labels_are_escaped(
     html = client.get(f"/organiser/reports/events/{event.id}").get_data(as_text=True)
     assert "<script" not in html
     assert "&lt;script&gt;" in _svg(html)
+
+
+# --- every figure against a plain recount ------------------------------------------------
+
+
+def _key(name: str) -> str:
+    return name.strip(" ").replace("Ä", "ä").replace("Ö", "ö").replace("Ü", "ü").lower()
+
+
+def _check_in_of(attendee: Attendee) -> CheckIn | None:
+    return db.session.scalar(select(CheckIn).where(CheckIn.attendee_id == attendee.id))
+
+
+def _present(attendee: Attendee) -> bool:
+    found = _check_in_of(attendee)
+    return found is not None and found.attended
+
+
+def _recount(
+    events: list[Event], now: datetime, *, one_event: bool = False
+) -> tuple[dict[int, tuple[Any, ...]], tuple[Any, ...]]:
+    """Figures per event and in total, counted in Python from the loaded rows by the rules
+    the module ``reports`` states (``one_event``: companies as ``event_figures`` counts them,
+    among the persons not cancelled)."""
+    per_event: dict[int, tuple[Any, ...]] = {}
+    all_companies: set[str] = set()
+    for event in events:
+        people = [
+            (a, r)
+            for r in db.session.scalars(
+                select(Registration).where(Registration.event_id == event.id)
+            )
+            for a in r.attendees
+        ]
+        active = [(a, r) for a, r in people if a.status is AttendeeStatus.ACTIVE]
+        kept = [(a, r) for a, r in active if r.status is not RegistrationStatus.CANCELLED]
+        confirmed = [a for a, r in active if r.status is RegistrationStatus.CONFIRMED]
+        present = {a.id for a, _ in people if _present(a)}
+        check_ins = sum(_check_in_of(a) is not None for a, _ in people)
+        # Companies from the registrations, with persons or without (none left).
+        named = {
+            _key(r.company_name)
+            for r in db.session.scalars(
+                select(Registration).where(Registration.event_id == event.id)
+            )
+            if not r.is_cancelled
+        }
+        companies = {_key(r.company_name) for _, r in kept} if one_event else named
+        all_companies |= named
+        if not people:
+            companies = set()
+        held = event.ends_at < now or check_ins > 0
+        absent = sum(a.id not in present for a in confirmed)
+        per_event[event.id] = (
+            len(kept),
+            len(companies),
+            len(confirmed),
+            sum(r.status is RegistrationStatus.WAITLISTED for _, r in active),
+            len(people) - len(kept),
+            len(present),
+            absent if held else 0,
+            held,
+            len(confirmed) if held else 0,
+        )
+    sums = [sum(f[i] for f in per_event.values()) for i in range(7)]
+    sums[1] = len(all_companies) if events else 0
+    totals = (
+        *sums,
+        any(f[7] for f in per_event.values()),
+        sum(f[8] for f in per_event.values()),
+    )
+    return per_event, totals
+
+
+def _all_figures(f: Figures) -> tuple[Any, ...]:
+    return (*as_tuple(f), f.held, f.confirmed_held)
+
+
+def _recount_referrals(events: list[Event]) -> dict[int, list[tuple[str, int, int]]]:
+    found: dict[int, list[tuple[str, int, int]]] = {}
+    for event in events:
+        per_partner: dict[str, list[int]] = {}
+        for r in db.session.scalars(select(Registration).where(Registration.event_id == event.id)):
+            persons = sum(a.status is AttendeeStatus.ACTIVE for a in r.attendees)
+            if r.referral_partner is None or r.is_cancelled or not persons:
+                continue
+            counts = per_partner.setdefault(r.referral_partner.name, [0, 0])
+            counts[0] += 1
+            counts[1] += persons
+        found[event.id] = [(name, n, p) for name, (n, p) in sorted(per_partner.items())]
+    return found
+
+
+def _recount_breakdowns(events: list[Event]) -> dict[str, list[tuple[str, int, int]]]:
+    found: dict[str, dict[str, list[int]]] = {c: {} for c in reports.BREAKDOWNS}
+    for event in events:
+        for r in db.session.scalars(select(Registration).where(Registration.event_id == event.id)):
+            if r.is_cancelled:
+                continue
+            for a in r.attendees:
+                if a.status is not AttendeeStatus.ACTIVE:
+                    continue
+                for column in reports.BREAKDOWNS:
+                    counts = found[column].setdefault((getattr(r, column) or "").strip(" "), [0, 0])
+                    counts[0] += 1
+                    counts[1] += bool(_present(a))
+    return {c: [(v, n, p) for v, (n, p) in sorted(rows.items())] for c, rows in found.items()}
+
+
+def _recount_funnel(events: list[Event]) -> tuple[tuple[int, ...], tuple[int, ...]]:
+    registered: dict[str, set[EventKind]] = {}
+    attended: dict[str, set[EventKind]] = {}
+    for event in events:
+        for r in db.session.scalars(select(Registration).where(Registration.event_id == event.id)):
+            for a in r.attendees:
+                key = _key(r.company_name)
+                registered.setdefault(key, set())
+                attended.setdefault(key, set())
+                if a.status is AttendeeStatus.ACTIVE and not r.is_cancelled:
+                    registered[key].add(event.kind)
+                if _present(a):
+                    attended[key].add(event.kind)
+
+    def stages(kinds: dict[str, set[EventKind]]) -> tuple[int, ...]:
+        path = (EventKind.STOP, EventKind.WEBINAR, EventKind.WORKSHOP)
+        return tuple(sum(set(path[: n + 1]) <= k for k in kinds.values()) for n in range(3))
+
+    return stages(registered), stages(attended)
+
+
+@pytest.fixture
+def mixed_world(
+    make_tour: Callable[..., Tour],
+    make_event: Callable[..., Event],
+    make_partner: Callable[..., Partner],
+) -> tuple[Tour, Tour, Partner]:
+    """Two tours (one with a series), drafts, an event nobody registered for, and random
+    registrations of every status with cancelled persons, door check-ins and webinar rows
+    too short to count, names typed in varying case, umlauts and spaces."""
+    chance = random.Random(20261203)
+    partners = [make_partner(name=f"Partner {n}") for n in range(3)]
+    tour, other_tour = make_tour(title="Tour A"), make_tour(title="Tour B")
+    series = Series(
+        kind=EventKind.WEBINAR,
+        title="Reihe",
+        rrule="FREQ=WEEKLY;COUNT=2",
+        first_starts_at=datetime.now(UTC),
+        duration_minutes=60,
+        tour_id=tour.id,
+    )
+    db.session.add(series)
+    db.session.flush()
+    past = datetime.now(UTC).replace(microsecond=0) - timedelta(days=20)
+    events = []
+    for n in range(12):
+        kind = (EventKind.STOP, EventKind.WEBINAR, EventKind.WORKSHOP)[n % 3]
+        events.append(
+            make_event(
+                tour=(tour, other_tour, None)[n % 4 % 3],
+                series_id=series.id if n == 7 else None,
+                kind=kind,
+                status=EventStatus.DRAFT if n == 5 else EventStatus.PUBLISHED,
+                starts_at=past + timedelta(days=3 * n),
+                partners={
+                    partners[n % 3]: PartnerRole.HOST,
+                    partners[(n + 1) % 3]: PartnerRole.SPEAKER,
+                },
+            )
+        )
+    names = ["Bäckerei Huber", "BÄCKEREI HUBER ", " Öko Bau", "öko bau", "Übersee KG", "Druck GmbH"]
+    for event in events[:-1]:  # the last one: nobody registered
+        for _ in range(chance.randint(3, 9)):
+            status = chance.choice(list(RegistrationStatus))
+            people = add_registration(
+                event,
+                chance.choice(names) + chance.choice(["", " ", "x"]),
+                chance.randint(0 if status is not RegistrationStatus.CANCELLED else 1, 3),
+                status=status,
+                cancelled_people=chance.randint(0, 1),
+                referral=chance.choice([None, *partners]),
+                size=chance.choice(["", "1-9", " 1-9", "10-49"]),
+                industry=chance.choice(["", "Handel", "Handwerk "]),
+                town=chance.choice(["", "Weilheim", "Murnau"]),
+            )
+            for person in people:
+                if chance.random() < 0.5:
+                    webinar = event.kind is EventKind.WEBINAR
+                    check_in(
+                        person,
+                        CheckInMethod.WEBINAR_IMPORT if webinar else CheckInMethod.QR,
+                        attended=not webinar or chance.random() < 0.5,
+                        minutes=chance.randint(1, 90) if webinar else None,
+                    )
+    db.session.commit()
+    return tour, other_tour, partners[0]
+
+
+def test_every_report_agrees_with_a_plain_recount(mixed_world: tuple[Tour, Tour, Partner]) -> None:
+    tour, other_tour, partner = mixed_world
+    now = datetime.now(UTC)
+    shown = list(
+        db.session.scalars(
+            select(Event)
+            .where(Event.status != EventStatus.DRAFT)
+            .order_by(Event.starts_at, Event.id)
+        )
+    )
+    of_tour = [
+        e for e in shown if e.tour_id == tour.id or (e.series and e.series.tour_id == tour.id)
+    ]
+    of_partner = [e for e in shown if partner.id in {r.partner_id for r in e.partner_roles}]
+    assert len(of_tour) > 2 and len(of_partner) > 2 and any(e.series_id for e in of_tour)
+
+    def check(report: reports.GroupReport, events: list[Event]) -> None:
+        per_event, totals = _recount(events, now)
+        assert [item.event.id for item in report.events] == [e.id for e in events]
+        assert {item.event.id: _all_figures(item.figures) for item in report.events} == per_event
+        assert _all_figures(report.totals) == totals
+        referrals = _recount_referrals(events)
+        assert {
+            item.event.id: [(r.partner_name, r.registrations, r.persons) for r in item.referrals]
+            for item in report.events
+        } == referrals
+
+    check(reports.overview(db.session, now=now), shown)
+    for each in (tour, other_tour):
+        found = reports.tour_report(db.session, each, now=now).report
+        events = of_tour if each is tour else [e for e in shown if e.tour_id == other_tour.id]
+        check(found, events)
+        assert {
+            c: [(r.value, r.registered, r.attended) for r in rows]
+            for c, rows in found.breakdowns.items()
+        } == _recount_breakdowns(events)
+        assert found.funnel is not None
+        assert (found.funnel.registered, found.funnel.attended) == _recount_funnel(events)
+    first, second = reports.compare_tours(db.session, tour, other_tour, now=now)
+    assert _all_figures(first.report.totals) == _recount(of_tour, now)[1]
+    check(reports.partner_report(db.session, partner, now=now).report, of_partner)
+    for event in shown:
+        assert (
+            _all_figures(reports.event_report(db.session, event, now=now).totals)
+            == (_recount([event], now)[1])
+        )
+        assert (
+            _all_figures(reports.event_figures(db.session, event, now=now))
+            == (_recount([event], now, one_event=True)[0][event.id])
+        )
