@@ -70,6 +70,8 @@ def test_the_wheel_carries_its_translations_templates_emails_and_migrations(inst
     assert (package / "templates/base.html").is_file()
     assert (package / "emails/registrations/confirmed.html").is_file()
     assert list((package / "migrations/versions").glob("*.py"))
+    for static in ("roadshow.css", "checkin.js", "checkin-sw.js"):
+        assert (package / "static" / static).is_file(), static
 
 
 def test_a_wheel_served_by_gunicorn_speaks_english(installed_wheel, tmp_path, smtp_sink):
