@@ -118,3 +118,25 @@ def test_an_empty_kind_is_no_kind(app, client):
     response = client.get("/api/v1/events?kind=")
     assert response.status_code == 422
     assert "kind" in response.get_json()["errors"]
+
+
+def test_a_consent_is_true_or_false_not_a_number(app, client, make_event):
+    event = make_event()
+    body = {
+        "company": {
+            "name": "Schreinerei Huber",
+            "size": "10-49",
+            "industry": "handwerk",
+            "postcode": "82362",
+            "town": "Weilheim",
+        },
+        "contact": {"name": "Anna Huber", "email": "anna@huber.example"},
+        "attendees": [{"name": "Max Huber", "email": "max@huber.example"}],
+        "privacy_consent": True,
+        "share_with_partners": 0,
+    }
+    response = client.post(f"/api/v1/events/{event.id}/registrations", json=body)
+    assert response.status_code == 422
+    assert response.get_json()["errors"] == {
+        "share_with_partners": ["Erwartet wird true oder false."]
+    }

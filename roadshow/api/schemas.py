@@ -139,7 +139,7 @@ def form_data(body: dict[str, Any]) -> tuple[MultiDict[str, str], dict[str, list
     for consent in CONSENTS:
         if body.get(consent) is True:
             data[consent] = "y"
-        elif body.get(consent) not in (None, False):
+        elif body.get(consent) is not None and not isinstance(body[consent], bool):
             errors[consent] = [_("Erwartet wird true oder false.")]
     if body.get("ref") is not None and not isinstance(body["ref"], str):
         errors["ref"] = [_("Erwartet wird Text.")]
