@@ -7,12 +7,15 @@ error shape when refused, and the database changes by exactly what the answer sa
 from __future__ import annotations
 
 import json
+import tempfile
+from pathlib import Path
 from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import event as note_outcome
 from hypothesis import strategies as st
+from hypothesis.configuration import set_hypothesis_home_dir
 from sqlalchemy import func, select
 
 from roadshow.accounts.models import Role
@@ -20,6 +23,10 @@ from roadshow.events.models import Event, Series, Tour, Venue
 from roadshow.mail.models import OutboxMessage
 from roadshow.registrations.models import Attendee, Registration
 from tests.fixtures_planning import bearer
+
+# Hypothesis keeps caches (constants read from the code, Unicode tables) in its home
+# folder, by default .hypothesis/ in the working directory: not in the checkout.
+set_hypothesis_home_dir(Path(tempfile.gettempdir()) / "roadshow-hypothesis")
 
 FUZZ = settings(
     max_examples=60,

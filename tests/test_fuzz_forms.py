@@ -8,12 +8,15 @@ and the database holds the whole registration (attendees, outbox mail) or nothin
 from __future__ import annotations
 
 import re
+import tempfile
+from pathlib import Path
 from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import event as note_outcome
 from hypothesis import strategies as st
+from hypothesis.configuration import set_hypothesis_home_dir
 from markupsafe import escape
 from sqlalchemy import func, select
 
@@ -22,6 +25,10 @@ from roadshow.registrations.forms import clean_text
 from roadshow.registrations.models import Attendee, AttendeeStatus, Registration
 from tests.conftest import csrf_token_from
 from tests.fixtures_registrations import form_fields
+
+# Hypothesis keeps caches (constants read from the code, Unicode tables) in its home
+# folder, by default .hypothesis/ in the working directory: not in the checkout.
+set_hypothesis_home_dir(Path(tempfile.gettempdir()) / "roadshow-hypothesis")
 
 FUZZ = settings(
     max_examples=60,
