@@ -2,6 +2,12 @@
 
 from __future__ import annotations
 
+from flask import current_app, jsonify, request
+from flask_babel import gettext as _
+from werkzeug.exceptions import HTTPException, MethodNotAllowed
+from werkzeug.exceptions import NotFound as NotFoundError
+from werkzeug.wrappers import Response
+
 
 class DomainError(Exception):
     """A business rule said no. ``field`` names the form field the message belongs to."""
@@ -42,3 +48,63 @@ def database_unavailable(error: BaseException) -> bool:
         return sqlstate is None or sqlstate.startswith(_UNAVAILABLE_SQLSTATES)
     # SQLite: another writer held the database longer than the busy timeout.
     return "database is locked" in str(original)
+
+
+# JSON errors under /api: a client of the API reads JSON whatever went wrong, also where
+# no view of the API answers (an unknown path, a path parameter of the wrong type, a method
+# the path does not take), in the shape its OpenAPI document gives as ``Error``.
+
+API_PREFIX = "/api/"
+
+
+def api_error_response(
+    status: int, message: str, errors: dict[str, list[str]] | None = None
+) -> Response:
+    """The API's error answer: ``{"message": ..., "errors": {field: [messages]}}``."""
+    response = jsonify({"message": message, "errors": errors or {}})
+    response.status_code = status
+    return response
+
+
+def http_error_in_json(error: HTTPException) -> Response | HTTPException:
+    """An HTTP error under ``/api`` as the API's JSON error, its headers (``Allow``,
+    ``Retry-After``) kept; elsewhere Flask's own page (the error itself)."""
+    if not request.path.startswith(API_PREFIX):
+        return error
+    status = error.code or 500
+    if isinstance(error, MethodNotAllowed) and not _path_exists(error):
+        status, error = 404, NotFoundError()
+    messages = {
+        400: _("Die Anfrage ist kein gültiges JSON-Objekt."),
+        404: _("Das gibt es nicht."),
+        405: _("Diese Methode ist hier nicht erlaubt."),
+        413: _("Die Anfrage ist zu groß."),
+        429: _("Zu viele Anfragen von Ihrer Adresse. Bitte versuchen Sie es später noch einmal."),
+        500: _("Ein Fehler auf unserer Seite. Bitte versuchen Sie es später noch einmal."),
+    }
+    response = api_error_response(status, messages.get(status, error.name))
+    for name, value in error.get_headers():
+        if name.lower() != "content-type":
+            response.headers[name] = value
+    return response
+
+
+def _path_exists(error: MethodNotAllowed) -> bool:
+    """Whether a route answers this path with one of the methods the error allows.
+
+    Werkzeug answers 405 when another method's route has the same pattern, even when that
+    route's converter refuses the value too (an id beyond the database's range): then
+    nothing exists at the path, which is a 404.
+    """
+    adapter = current_app.create_url_adapter(request)
+    if adapter is None:
+        return True
+    for method in error.valid_methods or ():
+        try:
+            adapter.match(method=method)
+        except (NotFoundError, MethodNotAllowed):
+            continue  # no route takes the path with this method either
+        except HTTPException:
+            return True  # a redirect: the route exists
+        return True
+    return False

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from flask import jsonify, request
@@ -17,6 +18,7 @@ from roadshow.events.models import Event
 from roadshow.extensions import db
 
 MAX_REPORT_BYTES = 5 * 1024 * 1024
+MAX_MIN_MINUTES = 100_000
 
 
 def result_json(result: ImportResult) -> dict[str, Any]:
@@ -49,7 +51,8 @@ def import_attendance_report(event_id: int) -> Response:
     min_minutes: int | None = None
     raw = (request.form.get("min_minutes") or "").strip()
     if raw:
-        if not raw.isdigit() or int(raw) > 100000:
+        # ASCII digits only: str.isdigit() also takes "²", which int() refuses.
+        if not re.fullmatch(r"[0-9]{1,6}", raw) or int(raw) > MAX_MIN_MINUTES:
             message = _("Mindestminuten: bitte eine ganze Zahl ab 0.")
             return error_response(400, message, {"min_minutes": [message]})
         min_minutes = int(raw)
@@ -95,7 +98,11 @@ def openapi_part() -> dict[str, Any]:
                                         "required": ["file"],
                                         "properties": {
                                             "file": {"type": "string", "format": "binary"},
-                                            "min_minutes": {"type": "integer", "minimum": 0},
+                                            "min_minutes": {
+                                                "type": "integer",
+                                                "minimum": 0,
+                                                "maximum": MAX_MIN_MINUTES,
+                                            },
                                         },
                                     }
                                 }

@@ -9,6 +9,7 @@ from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 
 from roadshow.api.auth import api_user, organisers_api
+from roadshow.api.fields import SPACES
 from roadshow.api.openapi import json_answer, ref, secured
 from roadshow.api.views import bp, error_response
 from roadshow.attendance import checkin
@@ -72,6 +73,11 @@ def delete_check_in(check_in_id: int) -> Response:
     return Response(status=204)
 
 
+# A character that is not a space to ``str.strip()`` (the code is not stored, so control
+# characters may be sent: they are not part of any code).
+NOT_BLANK = f"[^{SPACES}\\x0b\\x0c\\x1c-\\x1f]"
+
+
 def openapi_part() -> dict[str, Any]:
     """The paths and schemas of these endpoints for the OpenAPI document."""
     error = ref("Error")
@@ -98,7 +104,9 @@ def openapi_part() -> dict[str, Any]:
                                     "schema": {
                                         "type": "object",
                                         "required": ["code"],
-                                        "properties": {"code": text},
+                                        "properties": {
+                                            "code": {"type": "string", "pattern": NOT_BLANK}
+                                        },
                                     }
                                 }
                             },

@@ -2,13 +2,16 @@
 
 Each reader checks one field's type, length or range and notes a message under the field's
 name instead of raising, so that one answer lists every problem (422 with messages per
-field); nothing a client can send makes it fail. Text with control characters is refused
-(PostgreSQL stores no NUL), numbers are bounded (no integer overflow in the database),
-times are ISO 8601 and a local time without offset is read in the given zone.
+field); nothing a client can send makes it fail. Text with control characters or lone
+surrogates is refused (no database stores a NUL or half a character), numbers are bounded
+(no integer overflow in the database), times are ISO 8601 and a local time without offset
+is read in the given zone. A JSON body gives each value its type; only a query string
+(``query=True``) has numbers and ``null`` written as text.
 """
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -35,14 +38,34 @@ TEXT_LIMITS = {
     "tour": 80,
 }
 EARLIEST_YEAR, LATEST_YEAR = 1970, 2200
+QUERY_INTEGER = re.compile(r"-?[0-9]{1,19}")
+# What no text field takes: control characters (tab and line breaks aside) and lone
+# surrogates, which JSON can escape but no database stores.
+CONTROL = r"\x00-\x08\x0b\x0c\x0e-\x1f\x7f"
+REFUSED_CHARACTERS = re.compile(f"[{CONTROL}\\ud800-\\udfff]")
+# The same rules as patterns of the OpenAPI document, spelt out rather than as ``\s``
+# (which means other characters in ECMA-262 than in Python), and without the surrogates,
+# which some tools cannot read in a pattern (the document says so in words). SPACES: what
+# ``str.strip()`` removes and the API takes.
+SPACES = r"\t\n\r \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000"
+TEXT_PATTERN = f"^[^{CONTROL}]*$"
+FILLED_PATTERN = f"^[^{CONTROL}]*[^{CONTROL}{SPACES}][^{CONTROL}]*$"
+SLUG_PATTERN = f"^[{SPACES}]*(?:[a-z0-9]+(?:-[a-z0-9]+)*)?[{SPACES}]*$"
+QUERY_ID_PATTERN = "^(?:|null|-?[0-9]{1,19})$"
+
+
+def refused_characters(value: str) -> bool:
+    """Whether ``value`` holds a character that no text field of the API takes."""
+    return REFUSED_CHARACTERS.search(value) is not None
 
 
 class Fields:
     """The fields of one JSON body (or query string), read one by one; each problem is
     noted under the field's name and the value read as ``None``."""
 
-    def __init__(self, data: dict[str, Any]) -> None:
+    def __init__(self, data: dict[str, Any], *, query: bool = False) -> None:
         self.data = data
+        self.query = query
         self.errors: dict[str, list[str]] = {}
 
     def given(self, name: str) -> bool:
@@ -60,7 +83,7 @@ class Fields:
         if not isinstance(value, str):
             self.fail(name, _("Erwartet wird Text."))
             return None
-        if any(ord(c) < 32 and c not in "\n\r\t" for c in value):
+        if refused_characters(value):
             self.fail(name, _("Der Text enthält Steuerzeichen."))
             return None
         if required and not value.strip():
@@ -80,8 +103,8 @@ class Fields:
             if required or name in self.data:
                 self.fail(name, _("Bitte ausfüllen."))
             return None
-        if isinstance(value, str) and value.strip().lstrip("-").isdigit():
-            value = int(value) if len(value) < 20 else maximum + 1  # from a query string
+        if self.query and isinstance(value, str) and QUERY_INTEGER.fullmatch(value):
+            value = int(value)
         if not isinstance(value, int) or isinstance(value, bool):
             self.fail(name, _("Erwartet wird eine ganze Zahl."))
             return None
@@ -138,7 +161,7 @@ class Fields:
         if name not in self.data:
             return UNCHANGED
         value = self.data[name]
-        if value is None or value == "" or value == "null":
+        if value is None or (self.query and value in ("", "null")):
             return None
         venue_id = self.integer(name, minimum=1, maximum=2**63)
         if venue_id is None:

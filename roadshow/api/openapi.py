@@ -5,6 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 from roadshow import __version__
+from roadshow.api.fields import FILLED_PATTERN, SPACES, TEXT_PATTERN
+from roadshow.api.schemas import MAX_ATTENDEES_IN_BODY
+from roadshow.api.schemas import TEXT_LIMITS as REGISTRATION_LIMITS
 from roadshow.i18n import DEFAULT_LANGUAGE, LANGUAGE_NAMES
 from roadshow.registrations.forms import COMPANY_SIZES, INDUSTRIES
 from roadshow.settings import settings
@@ -12,6 +15,34 @@ from roadshow.settings import settings
 TEXT = {"type": "string"}
 NULLABLE_TEXT = {"type": ["string", "null"]}
 VENUE_FIELDS = ("name", "street", "postcode", "town")
+EMAIL = {"type": "string", "format": "email", "maxLength": REGISTRATION_LIMITS["email"]}
+# The registration form's postcode and phone (``registrations.forms``), as the API takes
+# them: spaces around are dropped, tabs and line breaks inside become spaces.
+POSTCODE_PATTERN = f"^[{SPACES}]*[A-Za-z0-9-][A-Za-z0-9 \\t\\n\\r-]{{1,8}}[A-Za-z0-9-][{SPACES}]*$"
+PHONE_PATTERN = f"^[{SPACES}]*(?:[0-9+()/.-][0-9+()/ .\\t\\n\\r-]{{1,38}}[0-9+()/.-][{SPACES}]*)?$"
+
+
+def text_field(
+    max_length: int | None = None, *, filled: bool = False, nullable: bool = False
+) -> dict[str, Any]:
+    """A text field of a request: no control characters (``fields.REFUSED``); ``filled``:
+    more than spaces; ``nullable``: ``null`` means the same as leaving it out."""
+    schema: dict[str, Any] = {
+        "type": ["string", "null"] if nullable else "string",
+        "pattern": FILLED_PATTERN if filled else TEXT_PATTERN,
+    }
+    if max_length is not None:
+        schema["maxLength"] = max_length
+    return schema
+
+
+def database_id(*, nullable: bool = False, maximum: int = 2**63) -> dict[str, Any]:
+    """An id in a request body; beyond the database's range it names nothing (404)."""
+    return {
+        "type": ["integer", "null"] if nullable else "integer",
+        "minimum": 1,
+        "maximum": maximum,
+    }
 
 
 def _ref(name: str) -> dict[str, str]:
@@ -102,46 +133,57 @@ def _schemas() -> dict[str, Any]:
         },
         "RegistrationRequest": {
             "type": "object",
+            "description": "Checked by the same form as the registration page: spaces "
+            "around a value are dropped, tabs and line breaks become spaces.",
             "required": ["company", "contact", "attendees", "privacy_consent"],
             "properties": {
                 "company": {
                     "type": "object",
                     "required": ["name", "size", "industry", "postcode", "town"],
                     "properties": {
-                        "name": {"type": "string", "maxLength": 200},
+                        "name": text_field(REGISTRATION_LIMITS["company.name"], filled=True),
                         "size": {"enum": [value for value, _label in COMPANY_SIZES]},
                         "industry": {"enum": [value for value, _label in INDUSTRIES]},
-                        "postcode": {"type": "string", "maxLength": 10},
-                        "town": {"type": "string", "maxLength": 100},
+                        "postcode": {"type": "string", "pattern": POSTCODE_PATTERN},
+                        "town": text_field(REGISTRATION_LIMITS["company.town"], filled=True),
                     },
                 },
                 "contact": {
                     "type": "object",
                     "required": ["name", "email"],
                     "properties": {
-                        "name": {"type": "string", "maxLength": 200},
-                        "email": {"type": "string", "format": "email"},
-                        "phone": {"type": "string", "maxLength": 40},
+                        "name": text_field(REGISTRATION_LIMITS["contact.name"], filled=True),
+                        "email": EMAIL,
+                        "phone": {"type": ["string", "null"], "pattern": PHONE_PATTERN},
                     },
                 },
                 "attendees": {
                     "type": "array",
                     "minItems": 1,
-                    "description": "At most the event's max_attendees_per_registration.",
+                    "maxItems": MAX_ATTENDEES_IN_BODY,
+                    "description": "At most the event's max_attendees_per_registration; "
+                    "each email once.",
                     "items": {
                         "type": "object",
                         "required": ["name", "email"],
                         "properties": {
-                            "name": {"type": "string", "maxLength": 200},
-                            "email": {"type": "string", "format": "email"},
+                            "name": text_field(REGISTRATION_LIMITS["name"], filled=True),
+                            "email": EMAIL,
                         },
                     },
                 },
                 "privacy_consent": {"const": True},
-                "newsletter_consent": {"type": "boolean", "default": False},
-                "share_with_partners": {"type": "boolean", "default": False},
-                "language": {"enum": list(LANGUAGE_NAMES), "default": DEFAULT_LANGUAGE},
-                "ref": {"type": "string", "description": "Slug of the referring partner."},
+                "newsletter_consent": {"type": ["boolean", "null"], "default": False},
+                "share_with_partners": {"type": ["boolean", "null"], "default": False},
+                "language": {
+                    "enum": [*LANGUAGE_NAMES, None],
+                    "default": DEFAULT_LANGUAGE,
+                    "description": "The language of the mails; null: the default.",
+                },
+                "ref": {
+                    "type": ["string", "null"],
+                    "description": "Slug of the referring partner.",
+                },
             },
         },
         "RegistrationCreated": {
@@ -192,7 +234,9 @@ def openapi_document() -> dict[str, Any]:
             "title": "Roadshow API",
             "version": __version__,
             "description": "Public events and company registrations. Times are ISO 8601 "
-            "with offset. Messages follow `?lang=de|en` (German by default).",
+            "with offset. Messages follow `?lang=de|en` (German by default). Text fields "
+            "take no control characters (tab and line breaks aside) and no unpaired "
+            "surrogates (`\\udc00` in JSON). Every error answers with an `Error` object.",
         },
         "servers": [{"url": settings().base_url.rstrip("/") + "/api/v1"}],
         "paths": {
@@ -231,7 +275,7 @@ def openapi_document() -> dict[str, Any]:
                             "name": "Idempotency-Key",
                             "in": "header",
                             "required": False,
-                            "schema": {"type": "string", "maxLength": 200},
+                            "schema": {"type": "string"},
                             "description": "Repeating a request with the same key stores "
                             "one registration and answers 200 with it.",
                         },

@@ -173,7 +173,8 @@ def create_event_api() -> Response:
     if not is_time_zone(zone):
         fields.fail("timezone", _("Unbekannte Zeitzone; erwartet wird z. B. Europe/Berlin."))
         zone = DEFAULT_TIMEZONE
-    status = fields.text("status", nullable=True) or "draft"
+    status = fields.text("status", nullable=True)
+    status = "draft" if status is None else status
     if status not in STATUSES:
         fields.fail("status", _("Erlaubt sind: draft, published."))
     title = fields.text("title", required=True)
@@ -316,7 +317,7 @@ def event_impact_api(event_id: int) -> Response:
         return error_response(
             409, _("Eine abgesagte Veranstaltung kann nicht mehr geändert werden.")
         )
-    fields = Fields(request.args.to_dict())
+    fields = Fields(request.args.to_dict(), query=True)
     try:
         changes = _change_arguments(fields, event)
         if fields.errors:

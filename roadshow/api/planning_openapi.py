@@ -4,21 +4,31 @@ from __future__ import annotations
 
 from typing import Any
 
-from roadshow.api.fields import MAX_SEATS
-from roadshow.api.openapi import json_answer, ref, secured
+from roadshow.api.fields import MAX_SEATS, QUERY_ID_PATTERN, SLUG_PATTERN, TEXT_LIMITS
+from roadshow.api.openapi import database_id, json_answer, ref, secured, text_field
 from roadshow.events.models import EventKind
-from roadshow.events.planning import DEFAULT_TIMEZONE
+from roadshow.events.planning import DEFAULT_TIMEZONE, EVENT_SLUG_LENGTH, TOUR_SLUG_LENGTH
 
 KINDS = [kind.value for kind in EventKind]
 STATUSES = ["draft", "published"]
 
 TEXT = {"type": "string"}
 INSTANT = {
-    "type": "string",
+    **text_field(),
     "description": "ISO 8601; without an offset it is read in the event's time zone.",
     "examples": ["2027-04-06T18:00:00+02:00"],
 }
 EVENT_ID = {"name": "event_id", "in": "path", "required": True, "schema": {"type": "integer"}}
+
+
+def slug(stored_length: int) -> dict[str, Any]:
+    """A slug in a request: lower-case letters and digits joined by single hyphens."""
+    return {
+        "type": ["string", "null"],
+        "pattern": SLUG_PATTERN,
+        "maxLength": TEXT_LIMITS["slug"],
+        "description": f"At most {stored_length} characters without the spaces around.",
+    }
 
 
 def _schemas() -> dict[str, Any]:
@@ -28,13 +38,13 @@ def _schemas() -> dict[str, Any]:
             "type": "object",
             "required": ["title"],
             "properties": {
-                "title": {"type": "string", "maxLength": 200},
+                "title": text_field(200, filled=True),
                 "slug": {
-                    "type": ["string", "null"],
-                    "maxLength": 80,
-                    "description": "Proposed from the title when left out; must be free.",
+                    **slug(TOUR_SLUG_LENGTH),
+                    "description": f"At most {TOUR_SLUG_LENGTH} characters; proposed from "
+                    "the title when left out; must be free.",
                 },
-                "description": nullable_text,
+                "description": text_field(TEXT_LIMITS["description"], nullable=True),
             },
         },
         "Tour": {
@@ -51,10 +61,10 @@ def _schemas() -> dict[str, Any]:
             "type": "object",
             "required": ["name", "street", "postcode", "town"],
             "properties": {
-                "name": {"type": "string", "maxLength": 200},
-                "street": {"type": "string", "maxLength": 200},
-                "postcode": {"type": "string", "maxLength": 10},
-                "town": {"type": "string", "maxLength": 100},
+                **{
+                    name: text_field(TEXT_LIMITS[name], filled=True)
+                    for name in ("name", "street", "postcode", "town")
+                },
                 "latitude": {"type": ["number", "null"], "minimum": -90, "maximum": 90},
                 "longitude": {"type": ["number", "null"], "minimum": -180, "maximum": 180},
             },
@@ -77,20 +87,27 @@ def _schemas() -> dict[str, Any]:
             "required": ["kind", "title", "starts_at", "ends_at", "capacity"],
             "properties": {
                 "kind": {"enum": KINDS},
-                "title": {"type": "string", "maxLength": 200},
-                "slug": {"type": ["string", "null"], "maxLength": 120},
+                "title": text_field(200, filled=True),
+                "slug": {
+                    **slug(EVENT_SLUG_LENGTH),
+                    "description": f"At most {EVENT_SLUG_LENGTH} characters; proposed from "
+                    "the title when left out; must be free.",
+                },
                 "starts_at": INSTANT,
                 "ends_at": {**INSTANT, "description": "After starts_at."},
-                "timezone": {"type": ["string", "null"], "default": DEFAULT_TIMEZONE},
+                "timezone": {**text_field(64, nullable=True), "default": DEFAULT_TIMEZONE},
                 "capacity": {"type": "integer", "minimum": 0, "maximum": MAX_SEATS},
-                "tour": {"type": ["string", "null"], "description": "The tour's slug."},
+                "tour": {
+                    **text_field(TEXT_LIMITS["tour"], nullable=True),
+                    "description": "Its slug.",
+                },
                 "venue_id": {
-                    "type": ["integer", "null"],
+                    **database_id(nullable=True),
                     "description": "Required except for webinars; null: online.",
                 },
-                "status": {"enum": STATUSES, "default": "draft"},
-                "description": nullable_text,
-                "join_url": {"type": ["string", "null"], "maxLength": 500},
+                "status": {"enum": [*STATUSES, None], "default": "draft"},
+                "description": text_field(TEXT_LIMITS["description"], nullable=True),
+                "join_url": text_field(TEXT_LIMITS["join_url"], nullable=True),
                 "max_attendees_per_registration": {"type": "integer", "minimum": 1, "maximum": 100},
                 "registration_opens_at": INSTANT,
                 "registration_closes_at": INSTANT,
@@ -108,11 +125,11 @@ def _schemas() -> dict[str, Any]:
             "properties": {
                 "starts_at": INSTANT,
                 "ends_at": INSTANT,
-                "venue_id": {"type": ["integer", "null"], "description": "null: online."},
-                "join_url": {"type": ["string", "null"], "maxLength": 500},
+                "venue_id": {**database_id(nullable=True), "description": "null: online."},
+                "join_url": text_field(TEXT_LIMITS["join_url"], nullable=True),
                 "capacity": {"type": "integer", "minimum": 0, "maximum": MAX_SEATS},
-                "title": {"type": "string", "maxLength": 200},
-                "description": {"type": "string"},
+                "title": text_field(200, filled=True),
+                "description": text_field(TEXT_LIMITS["description"]),
                 "override_conflicts": {"type": "boolean", "default": False},
             },
         },
@@ -163,7 +180,8 @@ def _schemas() -> dict[str, Any]:
         },
         "ConflictError": {
             "type": "object",
-            "required": ["message", "errors", "conflicts"],
+            "description": "An Error; `conflicts` lists the events in the way, if any.",
+            "required": ["message", "errors"],
             "properties": {
                 "message": TEXT,
                 "errors": {"type": "object"},
@@ -221,17 +239,22 @@ def planning_description() -> dict[str, Any]:
         "to save anyway. Or the event's state forbids the change (no conflicts listed).",
     )
     missing = json_answer(error, "No such event")
+    query: tuple[tuple[str, dict[str, Any]], ...] = (
+        ("starts_at", {**INSTANT, "minLength": 1}),
+        ("ends_at", {**INSTANT, "minLength": 1}),
+        (
+            "venue_id",
+            {
+                "type": "string",
+                "pattern": QUERY_ID_PATTERN,
+                "description": "An id; empty or null: online.",
+            },
+        ),
+        ("join_url", text_field(TEXT_LIMITS["join_url"])),
+    )
     impact_parameters = [
         EVENT_ID,
-        *(
-            {"name": name, "in": "query", "required": False, "schema": schema}
-            for name, schema in (
-                ("starts_at", TEXT),
-                ("ends_at", TEXT),
-                ("venue_id", {"type": "string", "description": "An id; empty or null: online."}),
-                ("join_url", TEXT),
-            )
-        ),
+        *({"name": name, "in": "query", "required": False, "schema": s} for name, s in query),
     ]
     return {
         "paths": {

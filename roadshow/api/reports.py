@@ -14,7 +14,7 @@ from roadshow.api.openapi import json_answer, ref, secured
 from roadshow.api.views import bp, error_response
 from roadshow.attendance import reports
 from roadshow.attendance.reports import Figures
-from roadshow.events.models import Event, EventStatus
+from roadshow.events.models import Event
 from roadshow.extensions import db
 from roadshow.partners.models import Partner
 
@@ -79,7 +79,9 @@ def partner_report(slug: str) -> Response:
                     "title": item.event.title,
                     "kind": item.event.kind.value,
                     "starts_at": item.event.starts_at.astimezone(item.event.zone).isoformat(),
-                    "cancelled": item.event.status is EventStatus.CANCELLED,
+                    # "cancelled" is a figure (persons who cancelled); the event's own
+                    # cancellation is its status.
+                    "status": item.event.status.value,
                     **figures_json(item.figures),
                 }
                 for item in found.report.events
@@ -204,14 +206,21 @@ def openapi_part() -> dict[str, Any]:
                                 ref("AttendanceFigures"),
                                 {
                                     "type": "object",
-                                    "required": ["id", "slug", "title", "kind", "starts_at"],
+                                    "required": [
+                                        "id",
+                                        "slug",
+                                        "title",
+                                        "kind",
+                                        "starts_at",
+                                        "status",
+                                    ],
                                     "properties": {
                                         "id": {"type": "integer"},
                                         "slug": {"type": "string"},
                                         "title": {"type": "string"},
                                         "kind": {"enum": ["stop", "webinar", "workshop"]},
                                         "starts_at": {"type": "string", "format": "date-time"},
-                                        "cancelled": {"type": "boolean"},
+                                        "status": {"enum": ["published", "cancelled"]},
                                     },
                                 },
                             ]

@@ -14,6 +14,7 @@ from flask import url_for
 from flask_babel import gettext as _
 from werkzeug.datastructures import MultiDict
 
+from roadshow.api.fields import refused_characters
 from roadshow.events.models import Event
 from roadshow.events.services import ListedEvent, registration_closed_reason
 from roadshow.registrations.forms import RegistrationForm
@@ -33,6 +34,16 @@ FIELD_NAMES = {
     "contact_phone": "contact.phone",
 }
 CONSENTS = ("privacy_consent", "newsletter_consent", "share_with_partners")
+# The form's limits (``registrations.forms``) for the text as sent; an attendee's ``name``
+# and ``email`` stand for every row's.
+TEXT_LIMITS = {
+    "company.name": 200,
+    "company.town": 100,
+    "contact.name": 200,
+    "contact.email": 254,
+    "name": 200,
+    "email": 254,
+}
 
 
 def event_json(item: ListedEvent) -> dict[str, Any]:
@@ -91,13 +102,23 @@ def organiser_event_json(event: Event) -> dict[str, Any]:
 
 
 def _text(value: Any, field: str, errors: dict[str, list[str]]) -> str:
-    """A scalar as text; an object or list where text belongs is an error of its own."""
+    """Text as the form takes it; anything else where text belongs (a number, which
+    would lose a postcode's leading zero, an object, a list) is an error of its own, and
+    so is a character no database stores, or more characters than the field takes (counted
+    as sent: the form counts them without the spaces around)."""
     if value is None:
         return ""
-    if isinstance(value, str | int | float) and not isinstance(value, bool):
-        return str(value)
-    errors[field] = [_("Erwartet wird Text.")]
-    return ""
+    if not isinstance(value, str):
+        errors[field] = [_("Erwartet wird Text.")]
+        return ""
+    if refused_characters(value):
+        errors[field] = [_("Der Text enthält Steuerzeichen.")]
+        return ""
+    limit = TEXT_LIMITS.get(field.rsplit(".", 1)[-1] if field.startswith("attendees") else field)
+    if limit is not None and len(value) > limit:
+        errors[field] = [_("Höchstens %(n)d Zeichen.", n=limit)]
+        return ""
+    return value
 
 
 def form_data(body: dict[str, Any]) -> tuple[MultiDict[str, str], dict[str, list[str]]]:
@@ -118,6 +139,10 @@ def form_data(body: dict[str, Any]) -> tuple[MultiDict[str, str], dict[str, list
     for consent in CONSENTS:
         if body.get(consent) is True:
             data[consent] = "y"
+        elif body.get(consent) is not None and not isinstance(body[consent], bool):
+            errors[consent] = [_("Erwartet wird true oder false.")]
+    if body.get("ref") is not None and not isinstance(body["ref"], str):
+        errors["ref"] = [_("Erwartet wird Text.")]
     attendees = body.get("attendees", [])
     if not isinstance(attendees, list):
         errors["attendees"] = [_("Erwartet wird eine Liste.")]

@@ -7,7 +7,8 @@ the rules are the service's, and its messages come back per field.
 
 from __future__ import annotations
 
-from datetime import datetime
+import re
+from datetime import date, datetime
 from typing import Any
 
 from flask import jsonify, request
@@ -16,7 +17,8 @@ from sqlalchemy import select
 from werkzeug.wrappers import Response
 
 from roadshow.api.auth import api_user, organisers_api
-from roadshow.api.openapi import json_answer, ref, secured
+from roadshow.api.fields import MAX_ID, refused_characters
+from roadshow.api.openapi import database_id, json_answer, ref, secured, text_field
 from roadshow.api.schemas import organiser_event_json
 from roadshow.api.views import bp, error_response
 from roadshow.errors import DomainError
@@ -38,6 +40,7 @@ STATUSES = ("draft", "published")
 # the service's field -> the body's
 API_FIELDS = {"until": "rrule", "tour_id": "tour"}
 MAX_TEXT = 5000
+ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 
 
 def _invalid(errors: dict[str, list[str]]) -> Response:
@@ -62,6 +65,9 @@ class _Body:
             return ""
         if not isinstance(value, str):
             self.fail(name, _("Erwartet wird Text."))
+            return ""
+        if refused_characters(value):
+            self.fail(name, _("Der Text enthält Steuerzeichen."))
             return ""
         if len(value) > max_length:
             self.fail(name, _("Höchstens %(most)d Zeichen.", most=max_length))
@@ -91,14 +97,17 @@ class _Body:
             return default or allowed[0]
         return str(value)
 
-    def text_list(self, name: str) -> tuple[str, ...]:
+    def date_list(self, name: str) -> tuple[str, ...]:
+        """A list of dates as ISO 8601 writes them (``2027-08-12``; the back office's form
+        takes more ways to write a date, a JSON client sends this one)."""
         value = self.body.get(name)
         if value is None:
             return ()
-        if not isinstance(value, list) or len(value) > MAX_DATES * 2:
-            self.fail(name, _("Erwartet wird eine Liste von Daten (JJJJ-MM-TT)."))
-            return ()
-        if not all(isinstance(item, str) and len(item) <= 40 for item in value):
+        if (
+            not isinstance(value, list)
+            or len(value) > MAX_DATES * 2
+            or not all(isinstance(item, str) and _is_iso_date(item) for item in value)
+        ):
             self.fail(name, _("Erwartet wird eine Liste von Daten (JJJJ-MM-TT)."))
             return ()
         return tuple(value)
@@ -126,6 +135,16 @@ class _Body:
         return moment.replace(tzinfo=None)
 
 
+def _is_iso_date(text: str) -> bool:
+    if not ISO_DATE.fullmatch(text):
+        return False
+    try:
+        date.fromisoformat(text)
+    except ValueError:
+        return False
+    return True
+
+
 @bp.post("/series")
 @organisers_api
 def create_series_endpoint() -> Response:
@@ -144,10 +163,10 @@ def create_series_endpoint() -> Response:
     duration = body.integer("duration_minutes", 1, MAX_DURATION_MINUTES, required=True)
     rrule = body.text("rrule", required=True, max_length=500)
     exclude_holidays = body.text("exclude_holidays", max_length=10)
-    exclude_dates = body.text_list("exclude_dates")
+    exclude_dates = body.date_list("exclude_dates")
     capacity = body.integer("capacity", 0, MAX_CAPACITY, required=True)
     tour_slug = body.text("tour", max_length=80)
-    venue_id = body.integer("venue_id", 1, 2**31 - 1)
+    venue_id = body.integer("venue_id", 1, MAX_ID)
     slug = body.text("slug", max_length=100)
     description = body.text("description")
     status = body.choice("status", STATUSES, default="draft")
@@ -246,10 +265,11 @@ def openapi_part() -> dict[str, Any]:
                 ],
                 "properties": {
                     "kind": {"enum": list(KINDS)},
-                    "title": {"type": "string", "minLength": 1, "maxLength": 200},
-                    "description": {"type": "string", "maxLength": MAX_TEXT},
+                    "title": text_field(200, filled=True),
+                    "description": text_field(MAX_TEXT, nullable=True),
                     "starts_at": {
-                        "type": "string",
+                        **text_field(40),
+                        "minLength": 11,
                         "description": "First date and local start time, ISO 8601; "
                         "without an offset it is read in `timezone`.",
                         "examples": ["2027-05-06T12:00:00+02:00", "2027-05-06T12:00"],
@@ -259,28 +279,31 @@ def openapi_part() -> dict[str, Any]:
                         "minimum": 1,
                         "maximum": MAX_DURATION_MINUTES,
                     },
-                    "timezone": {"type": "string", "default": "Europe/Berlin"},
+                    "timezone": {**text_field(64, nullable=True), "default": "Europe/Berlin"},
                     "rrule": {
-                        "type": "string",
-                        "maxLength": 500,
+                        **text_field(500, filled=True),
                         "examples": ["FREQ=WEEKLY;UNTIL=20271216T235959Z"],
                     },
                     "exclude_holidays": {
-                        "type": "string",
+                        **text_field(10, nullable=True),
                         "description": "A German state whose public holidays are left "
                         "out, e.g. `DE-BY`; empty for none.",
                         "examples": ["DE-BY"],
                     },
                     "exclude_dates": {
-                        "type": "array",
+                        "type": ["array", "null"],
+                        "maxItems": MAX_DATES * 2,
                         "items": {"type": "string", "format": "date"},
                         "description": "Local dates left out, e.g. a summer break.",
                     },
                     "capacity": {"type": "integer", "minimum": 0, "maximum": MAX_CAPACITY},
-                    "tour": {"type": "string", "description": "Slug of the tour."},
-                    "venue_id": {"type": "integer", "description": "Required for workshops."},
+                    "tour": {**text_field(80, nullable=True), "description": "Slug of the tour."},
+                    "venue_id": {
+                        **database_id(nullable=True, maximum=MAX_ID),
+                        "description": "Required for workshops.",
+                    },
                     "slug": {
-                        "type": "string",
+                        **text_field(100, nullable=True),
                         "description": "Stem of the events' slugs (`<slug>-YYYY-MM-DD`); "
                         "proposed from the title when left out.",
                     },

@@ -6,7 +6,6 @@ from typing import Any
 
 from flask import Blueprint, jsonify, request
 from flask_babel import gettext as _
-from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Response
 
 from roadshow.api.auth import api_user, organisers_api
@@ -20,6 +19,7 @@ from roadshow.api.schemas import (
     submission_key,
 )
 from roadshow.errors import DomainError, NotFound
+from roadshow.errors import api_error_response as error_response
 from roadshow.events.models import EventKind
 from roadshow.events.services import ListingFilter, listing, public_event
 from roadshow.extensions import db
@@ -31,35 +31,11 @@ from roadshow.web import registration_limit
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
 
-def error_response(
-    status: int, message: str, errors: dict[str, list[str]] | None = None
-) -> Response:
-    response = jsonify({"message": message, "errors": errors or {}})
-    response.status_code = status
-    return response
-
-
-@bp.errorhandler(HTTPException)
-def http_error(error: HTTPException) -> Response:
-    """Every error of the API answers in JSON, with the same shape."""
-    messages = {
-        400: _("Die Anfrage ist kein gültiges JSON-Objekt."),
-        404: _("Das gibt es nicht."),
-        405: _("Diese Methode ist hier nicht erlaubt."),
-        429: _("Zu viele Anfragen von Ihrer Adresse. Bitte versuchen Sie es später noch einmal."),
-    }
-    status = error.code or 500
-    response = error_response(status, messages.get(status, error.name))
-    if status == 429:
-        response.headers.update(error.get_headers())
-        response.headers["Content-Type"] = "application/json"
-    return response
-
-
 @bp.get("/events")
 def events() -> Response:
     kind = request.args.get("kind")
-    if kind and kind not in {k.value for k in EventKind}:
+    # Unlike the listing page's form, an empty kind is no kind: a client leaves it out.
+    if kind is not None and kind not in {k.value for k in EventKind}:
         return error_response(
             422,
             _("Die Angaben sind unvollständig oder fehlerhaft."),
