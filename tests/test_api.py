@@ -96,6 +96,29 @@ def test_events_are_filtered_as_on_the_listing(client, make_event, make_venue):
     assert wrong.get_json()["errors"] == {"kind": ["Erlaubt sind: stop, webinar, workshop."]}
 
 
+def test_the_event_list_comes_in_pages_with_a_link_to_the_next(client, make_event, count_queries):
+    first = datetime(NOW.year + 1, 3, 1, 9, tzinfo=UTC)
+    for n in range(7):
+        make_event(title=f"Termin {n}", kind=EventKind.WEBINAR, starts_at=first + timedelta(days=n))
+    make_event(title="Stopp", starts_at=first)
+    page = client.get("/api/v1/events?kind=webinar&limit=3").get_json()
+    conforms(client, "EventList", page)
+    assert [e["title"] for e in page["events"]] == ["Termin 0", "Termin 1", "Termin 2"]
+    assert page["total"] == 7
+    seen = [e["title"] for e in page["events"]]
+    while page["next"]:
+        assert page["next"].startswith("http://roadshow.example/api/v1/events?")
+        with count_queries() as queries:
+            page = client.get(page["next"].removeprefix("http://roadshow.example")).get_json()
+        assert len(queries) <= 8, queries
+        seen += [e["title"] for e in page["events"]]
+    assert seen == [f"Termin {n}" for n in range(7)]
+    for wrong in ("limit=0", "limit=501", "limit=zwei", "offset=-1", "limit=²"):
+        answer = client.get(f"/api/v1/events?{wrong}")
+        assert answer.status_code == 422, wrong
+        assert set(answer.get_json()["errors"]) == {wrong.split("=")[0]}
+
+
 def test_one_event_and_404_for_drafts_and_unknown_ids(client, make_event):
     event = make_event(kind=EventKind.WEBINAR, join_url="https://webinar.example/j/secret")
     response = client.get(f"/api/v1/events/{event.id}")

@@ -128,8 +128,19 @@ def _schemas() -> dict[str, Any]:
         },
         "EventList": {
             "type": "object",
-            "required": ["events"],
-            "properties": {"events": {"type": "array", "items": _ref("Event")}},
+            "required": ["events", "total", "next"],
+            "properties": {
+                "events": {"type": "array", "items": _ref("Event")},
+                "total": {
+                    "type": "integer",
+                    "minimum": 0,
+                    "description": "How many events the filters give, on all pages",
+                },
+                "next": {
+                    "type": ["string", "null"],
+                    "description": "The URL of the next page, null on the last",
+                },
+            },
         },
         "RegistrationRequest": {
             "type": "object",
@@ -228,6 +239,22 @@ def openapi_document() -> dict[str, Any]:
         )
     ]
     event_id = {"name": "event_id", "in": "path", "required": True, "schema": {"type": "integer"}}
+    paging = [
+        {
+            "name": "limit",
+            "in": "query",
+            "required": False,
+            "schema": {"type": "integer", "minimum": 1, "maximum": 500, "default": 100},
+            "description": "How many events at most.",
+        },
+        {
+            "name": "offset",
+            "in": "query",
+            "required": False,
+            "schema": {"type": "integer", "minimum": 0, "maximum": 2**31 - 1, "default": 0},
+            "description": "How many events to skip.",
+        },
+    ]
     return {
         "openapi": "3.1.0",
         "info": {
@@ -244,7 +271,9 @@ def openapi_document() -> dict[str, Any]:
                 "get": {
                     "operationId": "listEvents",
                     "summary": "Upcoming public events, soonest first",
-                    "parameters": filters,
+                    "description": "At most `limit` events an answer (100 unless asked); "
+                    "`next` links to the following ones.",
+                    "parameters": [*filters, *paging],
                     "responses": {
                         "200": _json(_ref("EventList"), "The events"),
                         "422": _json(error, "An unknown filter value"),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from flask import Blueprint, jsonify, request
@@ -21,11 +22,13 @@ from roadshow.api.schemas import (
 from roadshow.errors import DomainError, NotFound
 from roadshow.errors import api_error_response as error_response
 from roadshow.events.models import EventKind
-from roadshow.events.services import ListingFilter, listing, public_event
+from roadshow.database import utcnow
+from roadshow.events.services import ListingFilter, listing, listing_count, public_event
 from roadshow.extensions import db
 from roadshow.registrations.forms import registration_form
 from roadshow.registrations.notifications import manage_url
 from roadshow.registrations.services import RegistrationClosed, register
+from roadshow.urls import external_url
 from roadshow.web import registration_limit
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
@@ -41,8 +44,43 @@ def events() -> Response:
             _("Die Angaben sind unvollständig oder fehlerhaft."),
             {"kind": [_("Erlaubt sind: stop, webinar, workshop.")]},
         )
-    items = listing(db.session, ListingFilter.from_args(request.args))
-    return jsonify({"events": [event_json(item) for item in items]})
+    paging, errors = _paging(request.args)
+    if errors:
+        return error_response(422, _("Die Angaben sind unvollständig oder fehlerhaft."), errors)
+    limit, offset = paging
+    filters = ListingFilter.from_args(request.args)
+    now = utcnow()
+    total = listing_count(db.session, filters, now=now)
+    items = listing(db.session, filters, now=now, limit=limit, offset=offset)
+    following = None
+    if offset + limit < total:
+        args = {**request.args.to_dict(), "limit": limit, "offset": offset + limit}
+        following = external_url("api.events", **args)
+    return jsonify(
+        {"events": [event_json(item) for item in items], "total": total, "next": following}
+    )
+
+
+# One answer of the event list holds at most this many events (``limit``); ``next`` links on.
+DEFAULT_LIMIT = 100
+MAX_LIMIT = 500
+
+
+def _paging(args: Mapping[str, str]) -> tuple[tuple[int, int], dict[str, list[str]]]:
+    """``limit`` and ``offset`` from the query, or the messages for the fields that are wrong."""
+    values, errors = {}, {}
+    for name, default, low, high in (
+        ("limit", DEFAULT_LIMIT, 1, MAX_LIMIT),
+        ("offset", 0, 0, 2**31 - 1),
+    ):
+        text = args.get(name)
+        if text is None:
+            values[name] = default
+        elif text.isascii() and text.isdigit() and low <= int(text) <= high:
+            values[name] = int(text)
+        else:
+            errors[name] = [_("Eine ganze Zahl von %(low)s bis %(high)s.", low=low, high=high)]
+    return (values.get("limit", DEFAULT_LIMIT), values.get("offset", 0)), errors
 
 
 @bp.get("/events/<int:event_id>")
