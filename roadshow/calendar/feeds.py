@@ -13,6 +13,7 @@ import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
+from functools import lru_cache
 from typing import Any, NamedTuple, cast
 
 from sqlalchemy import ColumnElement, Row, Select, and_, func, or_, select
@@ -227,6 +228,15 @@ class FeedVersion:
 def select_feed_stamp(session: DBSession, feed_filter: FeedFilter, *, now: datetime) -> FeedStamp:
     """The stamp of the feed's events in one aggregate query (one row, whatever their
     number)."""
+    row: Row[Any] = session.execute(_stamp_query(feed_filter, window_start(now))).one()
+    count, id_sum, changed_at, updated_at, venue_updated_at = tuple(row)
+    return FeedStamp(int(count), int(id_sum or 0), changed_at, updated_at, venue_updated_at)
+
+
+@lru_cache(maxsize=256)
+def _stamp_query(feed_filter: FeedFilter, day: datetime) -> Select[Any]:
+    """The stamp's statement, made once per filter and day: building it took longer than
+    running it (measured: 2 of 4 ms of a 304)."""
     query = (
         select(
             func.count(Event.id),
@@ -236,11 +246,9 @@ def select_feed_stamp(session: DBSession, feed_filter: FeedFilter, *, now: datet
             func.max(Venue.updated_at),
         )
         .outerjoin(Venue, Venue.id == Event.venue_id)
-        .where(_in_window(now))
+        .where(_in_window(day))
     )
-    row: Row[Any] = session.execute(feed_filter.apply(cast(Select[Any], query))).one()
-    count, id_sum, changed_at, updated_at, venue_updated_at = tuple(row)
-    return FeedStamp(int(count), int(id_sum or 0), changed_at, updated_at, venue_updated_at)
+    return feed_filter.apply(cast(Select[Any], query))
 
 
 def feed_version(stamp: FeedStamp, *, name: str, language: str, now: datetime) -> FeedVersion:
