@@ -17,6 +17,7 @@ import http.client
 import logging
 import os
 import re
+import shutil
 import statistics
 import subprocess
 import sys
@@ -186,10 +187,10 @@ def measure_http(folder: Path, requests: int, clients: int) -> None:
         process.wait(timeout=30)
 
 
-def gunicorn_port(process: subprocess.Popen[str]) -> int:
+def gunicorn_port(process: subprocess.Popen[str], workers: int | None = None) -> int:
     """The port gunicorn chose, once every worker has booted."""
     assert process.stderr is not None
-    port, booted, wanted = 0, 0, os.cpu_count() or 1
+    port, booted, wanted = 0, 0, workers or os.cpu_count() or 1
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline and booted < wanted:
         line = process.stderr.readline()
@@ -255,16 +256,120 @@ def load(
     return requests / elapsed, [latency for result in results for latency in result]
 
 
+HELLO = """
+from flask import Flask
+
+app = Flask(__name__)
+
+
+@app.get("/")
+def hello():
+    return "hello"
+"""
+
+
+def measure_wrk(folder: Path) -> None:
+    """The demo's ``/calendar.ics`` (full and 304) and a bare Flask "hello", each served by
+    gunicorn with two workers on 127.0.0.1 and loaded by ``wrk -t2 -c10 -d5s``, in turns."""
+    wrk = shutil.which("wrk")
+    gunicorn = Path(sys.executable).with_name("gunicorn")
+    if wrk is None or not gunicorn.exists():
+        print("wrk or gunicorn is not installed: the comparison with a bare Flask app skipped")
+        return
+    root = Path(__file__).resolve().parent.parent
+    environment = {
+        **os.environ,
+        "PYTHONPATH": str(root),
+        "ROADSHOW_ENV": "production",
+        "ROADSHOW_SECRET_KEY": "bench-secret-key-0123456789abcdef",
+        "ROADSHOW_DATABASE_URL": f"sqlite:///{folder / 'demo.sqlite'}",
+        "ROADSHOW_BASE_URL": "https://roadshow.example.org",
+        "ROADSHOW_INSTANCE_PATH": str(folder / "instance"),
+    }
+    flask = [sys.executable, "-m", "flask", "--app", "roadshow"]
+    for command in (["db", "upgrade"], ["demo", "seed"]):
+        # The demo is never seeded into a production database: the app then serves it so.
+        subprocess.run(
+            [*flask, *command],
+            cwd=root,
+            env={**environment, "ROADSHOW_ENV": "development"},
+            check=True,
+            capture_output=True,
+        )
+    (folder / "hello.py").write_text(HELLO)
+    servers = {
+        "hello": ([str(gunicorn), "-w", "2", "-b", "127.0.0.1:0", "hello:app"], folder),
+        "roadshow": ([str(gunicorn), "-w", "2", "-b", "127.0.0.1:0", "wsgi:app"], root),
+    }
+    ports: dict[str, int] = {}
+    processes = []
+    try:
+        for name, (command, cwd) in servers.items():
+            process = subprocess.Popen(
+                command, cwd=cwd, env=environment, stderr=subprocess.PIPE, text=True
+            )
+            processes.append(process)
+            ports[name] = gunicorn_port(process, workers=2)
+        feed = f"http://127.0.0.1:{ports['roadshow']}/calendar.ics"
+        connection = http.client.HTTPConnection("127.0.0.1", ports["roadshow"], timeout=60)
+        connection.request("GET", "/calendar.ics")
+        answer = connection.getresponse()
+        events = answer.read().count(b"BEGIN:VEVENT")
+        etag = answer.getheader("ETag") or ""
+        connection.close()
+        runs = {
+            "bare Flask hello": (f"http://127.0.0.1:{ports['hello']}/", []),
+            f"feed ({events} events)": (feed, []),
+            "feed, 304": (feed, ["-H", f"If-None-Match: {etag}"]),
+        }
+        rates: dict[str, list[float]] = {what: [] for what in runs}
+        for _ in range(2):  # in turns: a load that comes and goes weighs on all alike
+            for what, (url, headers) in runs.items():
+                rates[what].append(wrk_rate(wrk, url, headers))
+        hello = statistics.mean(rates["bare Flask hello"])
+        for what, measured in rates.items():
+            rate = statistics.mean(measured)
+            print(
+                f"wrk -t2 -c10 -d5s, gunicorn -w 2: {what:<20} {rate:8.0f} requests/s "
+                f"({rate / hello:.2f} of the bare Flask hello)"
+            )
+    finally:
+        for process in processes:
+            process.terminate()
+            process.wait(timeout=30)
+
+
+def wrk_rate(wrk: str, url: str, headers: list[str]) -> float:
+    result = subprocess.run(
+        [wrk, "-t2", "-c10", "-d5s", *headers, url],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=60,
+    )
+    match = re.search(r"Requests/sec:\s+([\d.]+)", result.stdout)
+    if not match or "Non-2xx" in result.stdout and "304" not in " ".join(headers):
+        raise RuntimeError(result.stdout)
+    return float(match.group(1))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--requests", type=int, default=300, help="requests per HTTP run")
     parser.add_argument("--clients", type=int, default=4, help="concurrent connections")
+    parser.add_argument(
+        "--only", choices=("build", "http", "wrk"), help="one of the three measurements"
+    )
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as name:
         folder = Path(name)
-        for count in (1000, 10_000):
-            measure_build(folder, count)
-        measure_http(folder, min(args.requests, 2000), min(args.clients, 16))
+        if args.only in (None, "build"):
+            for count in (1000, 10_000):
+                measure_build(folder, count)
+        if args.only in (None, "http"):
+            measure_http(folder, min(args.requests, 2000), min(args.clients, 16))
+        if args.only in (None, "wrk"):
+            measure_wrk(folder)
 
 
 if __name__ == "__main__":

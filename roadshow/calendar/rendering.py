@@ -22,6 +22,7 @@ from flask_babel import force_locale
 from flask_babel import gettext as _
 from icalendar import vText
 
+from roadshow.calendar.contentlines import vevent_text, writes_tzid
 from roadshow.calendar.ics import event_component, new_calendar, vtimezone_ical, zone_years
 from roadshow.calendar.values import CalendarEvent
 from roadshow.settings import settings
@@ -91,16 +92,19 @@ def feed_key(entries: Sequence[FeedEntry], *, name: str, language: str, now: dat
     )
 
 
-def cached_feed(key: FeedKey) -> tuple[bytes, str] | None:
-    """The bytes and ETag of a feed rendered before from exactly these values."""
-    return _FEEDS.get(key)
-
-
 def render_feed(key: FeedKey) -> tuple[bytes, str]:
     """The feed's bytes and ETag (a hash of the bytes), kept under ``key``."""
     cached = _FEEDS.get(key)
     if cached is not None:
         return cached
+    body = render_feed_body(key)
+    rendered = (body, hashlib.sha256(body).hexdigest()[:40])
+    _FEEDS.put(plain_tuples(key), rendered)
+    return rendered
+
+
+def render_feed_body(key: FeedKey) -> bytes:
+    """The feed's bytes, not kept (each VEVENT is, under its own key)."""
     cal = new_calendar()
     # icalendar leaves calendar-level names unescaped unless they are vText.
     cal.add("name", vText(key.name))
@@ -125,10 +129,16 @@ def render_feed(key: FeedKey) -> tuple[bytes, str]:
             _VEVENTS.put(plain_tuples(vevent_key), vevent)
         parts.append(vevent)
     parts.append(b"END:VCALENDAR\r\n")
-    body = b"".join(parts)
-    rendered = (body, hashlib.sha256(body).hexdigest()[:40])
-    _FEEDS.put(plain_tuples(key), rendered)
-    return rendered
+    return b"".join(parts)
+
+
+def feed_of_version(etag: str) -> tuple[bytes, int] | None:
+    """The bytes and number of events of the public feed whose ETag is ``etag``."""
+    return _FEEDS_BY_VERSION.get(etag)
+
+
+def keep_feed_of_version(etag: str, body: bytes, count: int) -> None:
+    _FEEDS_BY_VERSION.put(etag, (body, count))
 
 
 def _render_vevent(base_url: str, prefix: str, entry: FeedEntry) -> bytes:
@@ -136,6 +146,24 @@ def _render_vevent(base_url: str, prefix: str, entry: FeedEntry) -> bytes:
     event_url = url_adapter(base_url).build(
         "events.detail", {"slug": value.slug}, force_external=True
     )
+    if writes_tzid(value.timezone):
+        cancelled = entry.cancelled
+        return vevent_text(
+            value,
+            event_url=event_url,
+            changed_at=entry.changed_at,
+            summary=prefix + value.title,
+            status="CANCELLED" if cancelled else "TENTATIVE" if entry.waitlisted else "CONFIRMED",
+            transparent=cancelled,
+            join_url=entry.join_url,
+        )
+    return _render_vevent_with_icalendar(event_url, prefix, entry)
+
+
+def _render_vevent_with_icalendar(event_url: str, prefix: str, entry: FeedEntry) -> bytes:
+    """What ``contentlines.vevent_text`` writes, built by ``icalendar``: for the zones that
+    it writes in UTC form, and the reference the tests compare the direct text with."""
+    value = entry.value
     component = event_component(
         value,
         event_url=event_url,
@@ -198,6 +226,7 @@ def clear_caches() -> None:
     """Forget every rendered event and feed (for tests and benchmarks)."""
     _VEVENTS.clear()
     _FEEDS.clear()
+    _FEEDS_BY_VERSION.clear()
 
 
 # Rendered VEVENTs (about 700 bytes each) under (base URL, summary prefix, FeedEntry), and
@@ -208,4 +237,9 @@ _VEVENTS: SharedLRUCache[tuple[Any, ...], bytes] = SharedLRUCache(
 )
 _FEEDS: SharedLRUCache[tuple[Any, ...], tuple[bytes, str]] = SharedLRUCache(
     maxsize=128 * 1024 * 1024, getsizeof=lambda rendered: 2 * len(rendered[0])
+)
+# Public and subscriber feeds under their version's ETag (see ``feeds.feed_version``): a
+# request whose version is known finds its bytes without reading a single event.
+_FEEDS_BY_VERSION: SharedLRUCache[str, tuple[bytes, int]] = SharedLRUCache(
+    maxsize=64 * 1024 * 1024, getsizeof=lambda kept: len(kept[0])
 )

@@ -14,11 +14,12 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 from werkzeug.wrappers import Response
 
+from roadshow.calendar import feeds
 from roadshow.calendar.feeds import (
     build_feed,
-    build_public_feed,
     event_changed_at,
     public_entries,
+    public_feed_version,
 )
 from roadshow.calendar.filters import (
     URL_PARAMETERS,
@@ -28,7 +29,12 @@ from roadshow.calendar.filters import (
     filter_from_query,
 )
 from roadshow.calendar.forms import kind_labels
-from roadshow.calendar.responses import calendar_response, feed_language, feed_name
+from roadshow.calendar.responses import (
+    calendar_response,
+    feed_language,
+    feed_name,
+    feed_response,
+)
 from roadshow.calendar.services import active_subscriber_by_feed_token
 from roadshow.database import utcnow
 from roadshow.errors import NotFound
@@ -55,19 +61,39 @@ def _filter_from_request(choices: FilterChoices) -> FeedFilter:
 
 @bp.get("/calendar.ics")
 def public_feed() -> Response:
-    """Published events; ``?town=…&kind=…&tour=…&partner=…`` (each repeatable), ``lang``."""
-    choices = filter_choices(db.session)
-    try:
-        feed_filter = _filter_from_request(choices)
-    except NotFound:
-        abort(404)
+    """Published events; ``?town=…&kind=…&tour=…&partner=…`` (each repeatable), ``lang``.
+
+    The feed of all events needs no filter choices (three queries); so its 304 costs one
+    query, its stamp (``public_feed_version``)."""
     language = feed_language()
-    with force_locale(language):
-        label = choices.label(feed_filter, kind_labels())
-    feed = build_public_feed(
-        db.session, feed_filter, name=feed_name(label, language), language=language, now=utcnow()
+    if any(parameter in request.args for parameter in URL_PARAMETERS):
+        choices = filter_choices(db.session)
+        try:
+            feed_filter = _filter_from_request(choices)
+        except NotFound:
+            abort(404)
+        with force_locale(language):
+            label = choices.label(feed_filter, kind_labels())
+    else:
+        feed_filter, label = FeedFilter(), ""
+    return _public_feed_response(
+        feed_filter, name=feed_name(label, language), language=language, private=False
     )
-    return calendar_response(feed, private=False, filename="roadshow.ics")
+
+
+def _public_feed_response(
+    feed_filter: FeedFilter, *, name: str, language: str, private: bool
+) -> Response:
+    now = utcnow()
+    version = public_feed_version(db.session, feed_filter, name=name, language=language, now=now)
+    return feed_response(
+        version,
+        lambda: feeds.public_feed(
+            db.session, feed_filter, version, name=name, language=language, now=now
+        ),
+        private=private,
+        filename="roadshow.ics",
+    )
 
 
 @bp.get("/events/<slug>.ics")
@@ -97,14 +123,8 @@ def subscriber_feed(token: str) -> Response:
         abort(404)
     feed_filter = FeedFilter.from_json(subscriber.filters)
     language = subscriber.language
-    feed = build_public_feed(
-        db.session,
-        feed_filter,
-        name=feed_name(_filter_label(feed_filter, language), language),
-        language=language,
-        now=utcnow(),
-    )
-    return calendar_response(feed, private=True, filename="roadshow.ics")
+    name = feed_name(_filter_label(feed_filter, language), language)
+    return _public_feed_response(feed_filter, name=name, language=language, private=True)
 
 
 @bp.get("/calendar")

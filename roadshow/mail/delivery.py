@@ -130,6 +130,26 @@ def _describe(error: BaseException) -> str:
     return f"{type(error).__name__}: {error}".strip().rstrip(":")
 
 
+@dataclass(frozen=True)
+class Claimed:
+    """A claimed row as delivery needs it, read once: committing an outcome expires every
+    loaded row, and touching the next one would cost a query per message."""
+
+    id: int
+    recipient: str
+    attempts: int
+    message: OutboxMail | None
+    error: Exception | None  # the row could not be composed
+
+
+def _compose(row: OutboxMessage, sender: str) -> Claimed:
+    try:
+        message = OutboxMail(row, sender=sender)
+    except Exception as error:
+        return Claimed(row.id, row.recipient, row.attempts, None, error)
+    return Claimed(row.id, row.recipient, row.attempts, message, None)
+
+
 def deliver_due(
     session: DBSession, *, batch: int | None = None, now: datetime | None = None
 ) -> DeliveryReport:
@@ -137,6 +157,8 @@ def deliver_due(
 
     Messages go over one SMTP connection (or into the ``.eml`` folder). A refused message
     does not stop the others; a lost connection does, and puts the untried rest back.
+    The batch's rows are read and composed once, before the first is sent; each outcome
+    is one UPDATE of its row, committed before the next message goes.
     """
     now = now or utcnow()
     mail = settings().mail
@@ -144,35 +166,36 @@ def deliver_due(
     report = DeliveryReport(claimed=len(ids))
     if not ids:
         return report
-    rows: Sequence[OutboxMessage] = session.scalars(
+    rows = session.scalars(
         select(OutboxMessage).where(OutboxMessage.id.in_(ids)).order_by(OutboxMessage.id)
     ).all()
+    # Plain values from here on: the rows, expired by the first commit, are not touched.
+    claimed = [_compose(row, mail.default_sender) for row in rows]
     transport: Transport | None = None
     postgresql = session.get_bind().dialect.name == "postgresql"
     try:
-        for position, row in enumerate(rows):
+        for position, item in enumerate(claimed):
             if postgresql:
                 # An outcome lost in a database crash only means the row is sent again
                 # (same Message-ID), so its commit need not wait for the disk.
                 session.execute(text("SET LOCAL synchronous_commit TO OFF"))
             try:
-                message = OutboxMail(row, sender=mail.default_sender)
+                if item.message is None:
+                    assert item.error is not None
+                    raise item.error
                 if transport is None:
                     transport = open_transport(mail, eml_folder(current_app))
-                transport.send(message)
+                transport.send(item.message)
             except Exception as error:
                 failure = classify(error)
-                _record_failure(row, failure, now=now, report=report)
+                _record_failure(session, item, failure, now=now, report=report)
                 session.commit()
                 if failure.connection_lost:
                     report.interrupted = True
-                    _release(session, rows[position + 1 :], now=now)
+                    _release(session, claimed[position + 1 :], now=now)
                     break
                 continue
-            row.status = OutboxStatus.SENT
-            row.sent_at = utcnow()
-            row.locked_at = None
-            row.last_error = None
+            _set(session, item.id, status=OutboxStatus.SENT, sent_at=utcnow(), last_error=None)
             report.sent += 1
             session.commit()
     finally:
@@ -181,37 +204,56 @@ def deliver_due(
     return report
 
 
-def _record_failure(
-    row: OutboxMessage, failure: Failure, *, now: datetime, report: DeliveryReport
-) -> None:
-    row.locked_at = None
-    gave_up = row.attempts >= settings().mail.max_attempts
-    if failure.permanent or gave_up:
-        row.status = OutboxStatus.FAILED
-        row.last_error = (
-            failure.reason
-            if failure.permanent
-            else f"gave up after {row.attempts} attempts: {failure.reason}"
-        )
-        report.failed += 1
-        log.error("mail %s to %s failed: %s", row.id, row.recipient, row.last_error)
-        return
-    row.status = OutboxStatus.RETRY
-    row.last_error = failure.reason
-    row.next_attempt_at = now + retry_delay(row.attempts)
-    report.retried += 1
-    log.warning(
-        "mail %s to %s: %s; retry at %s", row.id, row.recipient, failure.reason, row.next_attempt_at
+def _set(session: DBSession, row_id: int, **values: Any) -> None:
+    """One row's outcome: its new values, and the claim lifted."""
+    session.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.id == row_id)
+        .values(locked_at=None, **values)
+        .execution_options(synchronize_session=False)
     )
 
 
-def _release(session: DBSession, rows: Sequence[OutboxMessage], *, now: datetime) -> None:
+def _record_failure(
+    session: DBSession, item: Claimed, failure: Failure, *, now: datetime, report: DeliveryReport
+) -> None:
+    attempts = item.attempts
+    gave_up = attempts >= settings().mail.max_attempts
+    if failure.permanent or gave_up:
+        reason = (
+            failure.reason
+            if failure.permanent
+            else f"gave up after {attempts} attempts: {failure.reason}"
+        )
+        _set(session, item.id, status=OutboxStatus.FAILED, last_error=reason)
+        report.failed += 1
+        log.error("mail %s to %s failed: %s", item.id, item.recipient, reason)
+        return
+    next_attempt_at = now + retry_delay(attempts)
+    _set(
+        session,
+        item.id,
+        status=OutboxStatus.RETRY,
+        last_error=failure.reason,
+        next_attempt_at=next_attempt_at,
+    )
+    report.retried += 1
+    log.warning(
+        "mail %s to %s: %s; retry at %s", item.id, item.recipient, failure.reason, next_attempt_at
+    )
+
+
+def _release(session: DBSession, items: Sequence[Claimed], *, now: datetime) -> None:
     """Give back claimed rows that were never tried; their attempt does not count."""
-    for row in rows:
-        row.status = OutboxStatus.RETRY if row.attempts > 1 else OutboxStatus.QUEUED
-        row.attempts -= 1
-        row.locked_at = None
-        row.next_attempt_at = now + retry_delay(max(1, row.attempts))
+    for item in items:
+        attempts = item.attempts - 1
+        _set(
+            session,
+            item.id,
+            status=OutboxStatus.RETRY if attempts > 0 else OutboxStatus.QUEUED,
+            attempts=attempts,
+            next_attempt_at=now + retry_delay(max(1, attempts)),
+        )
     session.commit()
 
 
