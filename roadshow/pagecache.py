@@ -1,20 +1,21 @@
 """Public pages kept as rendered, keyed by what they are made of.
 
-The public listing, an event's page, a tour's page and the public API's event list are the
-same for every anonymous visitor until something they are made of changes. Each worker keeps
-the answers it rendered (a bounded LRU) under a key of the page's full path, its language,
-the minute and the **content version**: one row (``content_version``) that every commit which
-changed a tour, venue, series, event, partner, an event's partners, a registration or an
-attendee counts up, in the same transaction (``before_commit``, so the row is locked for the
-last moment of a transaction only, and always last, which cannot deadlock). A registration
+The public listing, an event's page, a tour's page, the public API's event list and the
+public calendar feeds (all events, filtered, one event's ``.ics``) are the same for every
+anonymous visitor until something they are made of changes. Each worker keeps the answers it
+rendered (a bounded LRU) under a key of the page's full path, its language, the minute and
+the **content version**: one row (``content_version``) that every commit which changed a
+tour, venue, series, event, partner, an event's partners, a registration or an attendee
+counts up, in the same transaction (``before_commit``, so the row is locked for the last
+moment of a transaction only, and always last, which cannot deadlock). A registration
 therefore shows in the seats left at once, in every worker; a page is never older than its
 data. The minute in the key lets events that have ended drop out of the listing, and
 registration windows open and close, within a minute without any write.
 
 What is never kept: answers for somebody logged in, a page with a flashed message, anything
-but a 200, an answer that sets a cookie. Every kept page carries an ETag and
-``Cache-Control: no-cache``: a browser asks again each time and gets a 304 when nothing
-changed.
+but a 200, an answer that sets a cookie. Every kept answer carries an ETag (a feed its own)
+and ``Cache-Control: no-cache`` (a feed its own): a browser or calendar asks again each time
+and gets a 304 when nothing changed.
 """
 
 from __future__ import annotations
@@ -34,9 +35,19 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Mapped, ORMExecuteState, Session, UOWTransaction, mapped_column
 
 from roadshow.database import Base, utcnow
+from roadshow.settings import settings
 
 # Endpoints whose anonymous GET answers are kept.
-CACHED_ENDPOINTS = frozenset({"events.index", "events.detail", "events.tour", "api.events"})
+CACHED_ENDPOINTS = frozenset(
+    {
+        "events.index",
+        "events.detail",
+        "events.tour",
+        "api.events",
+        "calendar.public_feed",
+        "calendar.event_ics",
+    }
+)
 MAX_ENTRIES = 512
 CHANGED = "roadshow_content_changed"
 
@@ -115,8 +126,7 @@ def content_version(engine: sa.Engine) -> int:
 @dataclass(frozen=True)
 class Kept:
     body: bytes
-    mimetype: str
-    etag: str
+    headers: tuple[tuple[str, str], ...]  # the view's own (type, ETag, Cache-Control, …)
 
 
 class PageCache:
@@ -190,7 +200,9 @@ def _key() -> tuple[Any, ...] | None:
     if version is None:
         return None
     minute = int(utcnow().timestamp() // 60)
-    return (request.full_path, str(get_locale()), version, minute)
+    # The base URL is in every absolute link (feeds, calendar links); it is the same for a
+    # process's life except where a test changes it.
+    return (request.full_path, str(get_locale()), settings().base_url, version, minute)
 
 
 def _serve_kept() -> Response | None:
@@ -202,30 +214,30 @@ def _serve_kept() -> Response | None:
     if kept is None:
         return None
     g.roadshow_page_key = None  # served as kept: nothing to keep afterwards
-    response = Response(kept.body, mimetype=kept.mimetype)
-    _cache_headers(response, kept.etag)
+    response = Response(kept.body, headers=list(kept.headers))
     response.make_conditional(request)
     return response
 
 
 def _keep(response: Response) -> Response:
     key = g.pop("roadshow_page_key", None)
-    if key is None or response.status_code != 200 or response.direct_passthrough:
+    if key is None or response.status_code != 200 or response.is_streamed:
         return response
-    if "Set-Cookie" in response.headers or "ETag" in response.headers:
+    if "Set-Cookie" in response.headers:
         return response
     body = response.get_data()
-    etag = hashlib.blake2b(body, digest_size=12).hexdigest()
-    page_cache().put(key, Kept(body, response.mimetype or "text/html", etag))
-    _cache_headers(response, etag)
+    if "ETag" not in response.headers:  # a feed knows its own; a page gets one of its body
+        response.set_etag(hashlib.blake2b(body, digest_size=12).hexdigest())
+    response.headers.setdefault("Cache-Control", "no-cache")
+    response.vary.add("Cookie")  # the language chosen is kept in the session
+    headers = tuple((k, v) for k, v in response.headers.items() if k not in UNKEPT_HEADERS)
+    page_cache().put(key, Kept(body, headers))
     response.make_conditional(request)
     return response
 
 
-def _cache_headers(response: Response, etag: str) -> None:
-    response.set_etag(etag)
-    response.headers["Cache-Control"] = "no-cache"
-    response.vary.add("Cookie")  # the language chosen is kept in the session
+# Set again for every answer (the length by werkzeug, the rest by later hooks).
+UNKEPT_HEADERS = frozenset({"Content-Length", "Set-Cookie", "Date"})
 
 
 def init_app(app: Flask) -> None:

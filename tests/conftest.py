@@ -242,10 +242,11 @@ def count_queries(app: Flask) -> Callable[[], Any]:
         def before(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
             statements.append(statement)
 
-        sa.event.listen(_db.engine, "before_cursor_execute", before)
+        # Every engine: kept pages read their content version through one of their own.
+        sa.event.listen(sa.Engine, "before_cursor_execute", before)
         try:
             yield statements
         finally:
-            sa.event.remove(_db.engine, "before_cursor_execute", before)
+            sa.event.remove(sa.Engine, "before_cursor_execute", before)
 
     return counting

@@ -19,10 +19,10 @@ from roadshow.api.schemas import (
     form_errors,
     submission_key,
 )
+from roadshow.database import utcnow
 from roadshow.errors import DomainError, NotFound
 from roadshow.errors import api_error_response as error_response
 from roadshow.events.models import EventKind
-from roadshow.database import utcnow
 from roadshow.events.services import ListingFilter, listing, listing_count, public_event
 from roadshow.extensions import db
 from roadshow.registrations.forms import registration_form
