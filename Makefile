@@ -136,7 +136,8 @@ messages: install
 
 # The benchmarks (bench/README.md): pages, feed, API, back office and registrations per second
 # beside a bare Flask app under the same gunicorn, on SQLite and on PostgreSQL (when one answers
-# on 127.0.0.1:5432); the report goes to docs/benchmarks.md. Needs Debian's wrk.
+# on 127.0.0.1:5432), then the feed build for 10,000 events and the mail worker against plain
+# smtplib; the report goes to docs/benchmarks.md. Needs Debian's wrk.
 BENCH_ARGS ?=
 
 bench: install translations
@@ -145,7 +146,12 @@ bench: install translations
 	    echo "Installing wrk (the load generator)"; \
 	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null; \
 	  else echo "wrk is missing: run 'sudo apt-get install wrk' and try again" >&2; exit 1; fi; }
-	$(BIN)/python bench/pages.py --output docs/benchmarks.md $(BENCH_ARGS)
+	PYTHONPATH=. $(BIN)/python bench/pages.py --output docs/benchmarks.md $(BENCH_ARGS)
+	@{ echo; echo "## Feed build (bench/feeds.py --only build)"; echo; echo '```'; \
+	  PYTHONPATH=. $(BIN)/python bench/feeds.py --only build; echo '```'; } | tee -a docs/benchmarks.md
+	@{ echo; echo "## Mail worker against plain smtplib (bench/mail_throughput.py)"; echo; \
+	  echo '```'; PYTHONPATH=. $(BIN)/python bench/mail_throughput.py; echo '```'; } \
+	  | tee -a docs/benchmarks.md
 
 lint:
 	$(BIN)/ruff check roadshow tests bench migrations requirements wsgi.py setup.py
