@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import hashlib
 import threading
+import weakref
 from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Any
@@ -156,6 +157,8 @@ class PageCache:
                         max_overflow=4,
                         pool_pre_ping=False,
                     )
+                    # Its connections closed when the app goes (or the process ends).
+                    weakref.finalize(self, self._version_engine.dispose)
         try:
             return content_version(self._version_engine)
         except sa.exc.DBAPIError:
