@@ -34,8 +34,10 @@ from flask_login import current_user
 from sqlalchemy import event as sa_event
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Mapped, ORMExecuteState, Session, UOWTransaction, mapped_column
+from werkzeug.http import is_resource_modified, parse_date, unquote_etag
 
 from roadshow.database import Base, utcnow
+from roadshow.settings import EXTENSION_KEY as SETTINGS_KEY
 from roadshow.settings import settings
 
 # Endpoints whose anonymous GET answers are kept.
@@ -199,7 +201,9 @@ def _key() -> tuple[Any, ...] | None:
         return None
     from roadshow.extensions import db
 
-    version = page_cache().version(db.engine)
+    version = request.environ.get(VERSION_READ)
+    if version is None:
+        version = page_cache().version(db.engine)
     if version is None:
         return None
     minute = int(utcnow().timestamp() // 60)
@@ -217,6 +221,7 @@ def _serve_kept() -> Response | None:
     if kept is None:
         return None
     g.roadshow_page_key = None  # served as kept: nothing to keep afterwards
+    request.environ[KEEPABLE] = True
     response = Response(kept.body, headers=list(kept.headers))
     response.make_conditional(request)
     return response
@@ -235,6 +240,7 @@ def _keep(response: Response) -> Response:
     response.vary.add("Cookie")  # the language chosen is kept in the session
     headers = tuple((k, v) for k, v in response.headers.items() if k not in UNKEPT_HEADERS)
     page_cache().put(key, Kept(body, headers))
+    request.environ[KEEPABLE] = True
     response.make_conditional(request)
     return response
 
@@ -243,10 +249,95 @@ def _keep(response: Response) -> Response:
 UNKEPT_HEADERS = frozenset({"Content-Length", "Set-Cookie", "Date"})
 
 
+# -- before Flask: visitors without a cookie ------------------------------------------------
+#
+# A calendar app polling a feed, an API client, a first visit: no cookie, so no session,
+# no login and no language but the one in the path. Their kept answers (the final ones, every
+# header included) are served by a WSGI layer in front of Flask, which costs the content
+# version and a lookup, nothing else.
+
+KEEPABLE = "roadshow.keepable"
+VERSION_READ = "roadshow.content_version"
+
+
+class KeptAnswers:
+    def __init__(self, app: Flask, wsgi_app: Any) -> None:
+        self.app = app
+        self.wsgi_app = wsgi_app
+        self._engine: sa.Engine | None = None
+
+    def _key(self, environ: dict[str, Any]) -> tuple[Any, ...] | None:
+        if environ.get("REQUEST_METHOD") not in ("GET", "HEAD") or environ.get("HTTP_COOKIE"):
+            return None
+        try:
+            endpoint, _values = self.app.url_map.bind_to_environ(environ).match()
+        except Exception:  # noqa: BLE001 - unknown paths, redirects: Flask answers them
+            return None
+        if endpoint not in CACHED_ENDPOINTS:
+            return None
+        if self._engine is None:
+            from roadshow.extensions import db
+
+            with self.app.app_context():
+                self._engine = db.engine
+        version = page_cache(self.app).version(self._engine)
+        if version is None:
+            return None
+        environ[VERSION_READ] = version  # Flask's side, on a miss, needs not read it again
+        path = environ.get("PATH_INFO", "") + "?" + environ.get("QUERY_STRING", "")
+        base_url = self.app.extensions[SETTINGS_KEY].base_url
+        # The scheme as the app will see it (HSTS is sent over HTTPS only).
+        scheme = (environ.get("wsgi.url_scheme"), environ.get("HTTP_X_FORWARDED_PROTO"))
+        minute = int(utcnow().timestamp() // 60)
+        return ("without a cookie", path, scheme, base_url, version, minute)
+
+    def __call__(self, environ: dict[str, Any], start_response: Any) -> Any:
+        key = self._key(environ)
+        if key is None:
+            return self.wsgi_app(environ, start_response)
+        kept = page_cache(self.app).get(key)
+        if kept is not None:
+            return _answer(kept, environ, start_response)
+        captured: dict[str, Any] = {}
+
+        def capture(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
+            captured.update(status=status, headers=headers)
+            return start_response(status, headers, exc_info)
+
+        answer = self.wsgi_app(environ, capture)
+        keep = environ.get(KEEPABLE) and environ["REQUEST_METHOD"] == "GET"
+        if not keep or not str(captured.get("status", "")).startswith("200"):
+            return answer
+        try:
+            body = b"".join(answer)
+        finally:
+            if hasattr(answer, "close"):
+                answer.close()
+        headers = tuple((k, v) for k, v in captured["headers"] if k not in UNKEPT_HEADERS)
+        page_cache(self.app).put(key, Kept(body, headers))
+        return [body]
+
+
+def _answer(kept: Kept, environ: dict[str, Any], start_response: Any) -> list[bytes]:
+    headers = list(kept.headers)
+    etag = next((unquote_etag(v)[0] for k, v in headers if k == "ETag"), None)
+    modified = next((parse_date(v) for k, v in headers if k == "Last-Modified"), None)
+    if not is_resource_modified(environ, etag=etag, last_modified=modified):
+        start_response("304 NOT MODIFIED", [(k, v) for k, v in headers if k not in BODY_HEADERS])
+        return []
+    start_response("200 OK", [*headers, ("Content-Length", str(len(kept.body)))])
+    return [] if environ["REQUEST_METHOD"] == "HEAD" else [kept.body]
+
+
+# What a 304 leaves out: it has no body.
+BODY_HEADERS = frozenset({"Content-Type", "Content-Disposition"})
+
+
 def init_app(app: Flask) -> None:
     app.extensions["roadshow_pagecache"] = PageCache()
     app.before_request(_serve_kept)
     app.after_request(_keep)
+    app.wsgi_app = KeptAnswers(app, app.wsgi_app)  # type: ignore[method-assign]
 
 
 # Every session of every app: a change made by a CLI command or the mail worker counts too.

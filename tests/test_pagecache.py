@@ -138,3 +138,31 @@ def test_a_long_listing_is_paged(client, make_event, count_queries, count):
     assert client.get(f"/?page={pages + 1}").status_code == 404
     filtered = client.get("/?kind=stop&page=2").get_data(as_text=True)
     assert 'href="/?kind=stop"' in filtered  # back to page 1 keeps the filter
+
+
+def test_a_visitor_without_a_cookie_is_answered_before_flask_with_every_header(
+    app, db, make_event, register_company, count_queries
+):
+    event = make_event(title="Stopp Weilheim", capacity=5)
+    url = f"/events/{event.slug}"
+    calendar_app = app.test_client(use_cookies=False)  # as a calendar app or a first visit
+    first = calendar_app.get(url)
+    assert seats_line(first.get_data(as_text=True)) == "Noch 5 Plätze frei"
+    with count_queries() as queries:
+        kept = calendar_app.get(url)
+    assert queries == ["SELECT value FROM content_version WHERE id = 1"]
+    assert [key[0] for key in page_cache(app).entries] == [f"{url}?", "without a cookie"]
+    assert kept.data == first.data
+    for header in ("Content-Security-Policy", "X-Content-Type-Options", "ETag", "Vary"):
+        assert kept.headers[header] == first.headers[header], header
+    assert kept.headers["Content-Length"] == str(len(first.data))
+    etag = first.headers["ETag"]
+    unchanged = calendar_app.get(url, headers={"If-None-Match": etag})
+    assert unchanged.status_code == 304 and unchanged.data == b""
+    head = calendar_app.head(url)
+    assert head.status_code == 200 and head.data == b"" and head.headers["ETag"] == etag
+    register_company(event, "Ada")
+    changed = calendar_app.get(url, headers={"If-None-Match": etag})
+    assert changed.status_code == 200 and changed.headers["ETag"] != etag
+    assert seats_line(changed.get_data(as_text=True)) == "Noch 4 Plätze frei"
+    assert calendar_app.get("/events/no-such-event").status_code == 404
