@@ -51,7 +51,10 @@ CACHED_ENDPOINTS = frozenset(
         "calendar.event_ics",
     }
 )
+# Bounds of what one worker keeps: entries, bytes in all, bytes of one answer.
 MAX_ENTRIES = 512
+MAX_BYTES = 64 * 1024 * 1024
+MAX_BODY_BYTES = 4 * 1024 * 1024
 CHANGED = "roadshow_content_changed"
 
 
@@ -140,6 +143,7 @@ class PageCache:
         self.entries: OrderedDict[tuple[Any, ...], Kept] = OrderedDict()
         self.lock = threading.Lock()
         self.hits = self.misses = 0
+        self.bytes = 0
         self._version_engine: sa.Engine | None = None
 
     def version(self, engine: sa.Engine) -> int | None:
@@ -181,12 +185,23 @@ class PageCache:
             self.hits += 1
             return kept
 
-    def put(self, key: tuple[Any, ...], kept: Kept) -> None:
+    def clear(self) -> None:
         with self.lock:
+            self.entries.clear()
+            self.bytes = 0
+
+    def put(self, key: tuple[Any, ...], kept: Kept) -> None:
+        if len(kept.body) > MAX_BODY_BYTES:
+            return  # e.g. a feed of thousands of events: built each time, not kept
+        with self.lock:
+            previous = self.entries.pop(key, None)
+            if previous is not None:
+                self.bytes -= len(previous.body)
             self.entries[key] = kept
-            self.entries.move_to_end(key)
-            while len(self.entries) > self.size:
-                self.entries.popitem(last=False)
+            self.bytes += len(kept.body)
+            while len(self.entries) > self.size or self.bytes > MAX_BYTES:
+                _key, dropped = self.entries.popitem(last=False)
+                self.bytes -= len(dropped.body)
 
 
 def page_cache(app: Flask | None = None) -> PageCache:

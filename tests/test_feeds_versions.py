@@ -32,7 +32,7 @@ def test_a_matching_etag_gets_a_304_for_one_query(client, spring_tour, count_que
     assert again.headers["ETag"] == first.headers["ETag"]
     assert again.headers["Cache-Control"] == first.headers["Cache-Control"]
     assert queries == ["SELECT value FROM content_version WHERE id = 1"]  # the answer kept
-    page_cache().entries.clear()  # a worker that has not kept it: the feed's stamp alone
+    page_cache().clear()  # a worker that has not kept it: the feed's stamp alone
     with count_queries() as queries:
         cold = client.get("/calendar.ics", headers={"If-None-Match": first.headers["ETag"]})
     assert cold.status_code == 304 and len(queries) == 2 and "count(" in queries[1]

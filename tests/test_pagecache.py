@@ -166,3 +166,22 @@ def test_a_visitor_without_a_cookie_is_answered_before_flask_with_every_header(
     assert changed.status_code == 200 and changed.headers["ETag"] != etag
     assert seats_line(changed.get_data(as_text=True)) == "Noch 4 Plätze frei"
     assert calendar_app.get("/events/no-such-event").status_code == 404
+
+
+def test_what_one_worker_keeps_is_bounded_in_entries_and_bytes():
+    from roadshow import pagecache
+
+    cache = pagecache.PageCache(size=3)
+    for n in range(5):
+        cache.put(("page", n), pagecache.Kept(b"x" * 10, ()))
+    assert [key for _page, key in cache.entries] == [2, 3, 4] and cache.bytes == 30
+    cache.put(("page", 4), pagecache.Kept(b"y" * 20, ()))
+    assert cache.bytes == 40
+    cache.put(("feed", 1), pagecache.Kept(b"z" * (pagecache.MAX_BODY_BYTES + 1), ()))
+    assert ("feed", 1) not in cache.entries
+    many = pagecache.PageCache(size=100)
+    largest = b"b" * pagecache.MAX_BODY_BYTES  # one object, kept under twenty keys
+    for n in range(20):
+        many.put(("big", n), pagecache.Kept(largest, ()))
+    assert len(many.entries) == pagecache.MAX_BYTES // pagecache.MAX_BODY_BYTES
+    assert many.bytes <= pagecache.MAX_BYTES and ("big", 19) in many.entries
