@@ -33,7 +33,14 @@ from flask_babel import get_locale
 from flask_login import current_user
 from sqlalchemy import event as sa_event
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.orm import Mapped, ORMExecuteState, Session, UOWTransaction, mapped_column
+from sqlalchemy.orm import (
+    Mapped,
+    ORMExecuteState,
+    Session,
+    SessionTransaction,
+    UOWTransaction,
+    mapped_column,
+)
 from werkzeug.http import is_resource_modified, parse_date, unquote_etag
 
 from roadshow.database import Base, utcnow
@@ -100,6 +107,10 @@ def _on_execute(state: ORMExecuteState) -> None:
 
 
 def _before_commit(session: Session) -> None:
+    # The commit flushes what is pending only after this hook: flush it here, so that the
+    # changes it holds are seen (``_after_flush``) and counted in this transaction.
+    if session.new or session.dirty or session.deleted:
+        session.flush()
     if not session.info.pop(CHANGED, False):
         return
     connection = session.connection()
@@ -113,8 +124,12 @@ def _before_commit(session: Session) -> None:
     connection.execute(statement)
 
 
-def _forget(session: Session, *args: Any) -> None:
-    session.info.pop(CHANGED, None)
+def _forget(session: Session, transaction: SessionTransaction) -> None:
+    """A transaction that ended without ``before_commit`` counting it was rolled back: its
+    changes are gone. Only the outermost one: a savepoint rolled back inside leaves the
+    changes made before it."""
+    if transaction.parent is None:
+        session.info.pop(CHANGED, None)
 
 
 VERSION_QUERY = "SELECT value FROM content_version WHERE id = 1"
@@ -359,4 +374,4 @@ def init_app(app: Flask) -> None:
 sa_event.listen(Session, "after_flush", _after_flush)
 sa_event.listen(Session, "do_orm_execute", _on_execute)
 sa_event.listen(Session, "before_commit", _before_commit)
-sa_event.listen(Session, "after_rollback", _forget)
+sa_event.listen(Session, "after_transaction_end", _forget)

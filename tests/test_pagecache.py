@@ -77,6 +77,13 @@ def test_a_bulk_update_counts_as_a_change(app, db, client, make_event, register_
     version = client.get(url).headers["ETag"]
     db.session.rollback()  # a change rolled back changes nothing
     assert client.get(url).headers["ETag"] == version
+    # A savepoint rolled back after a change leaves the change, and it counts.
+    db.session.get(Event, event.id).capacity = 7
+    db.session.flush()
+    savepoint = db.session.begin_nested()
+    savepoint.rollback()
+    db.session.commit()
+    assert seats_line(client.get(url).get_data(as_text=True)) == "Noch 6 Plätze frei"
 
 
 def test_a_browser_revalidates_and_gets_a_304_until_something_changes(
