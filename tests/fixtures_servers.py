@@ -8,6 +8,7 @@ port in between.
 from __future__ import annotations
 
 import http.client
+import os
 import socket
 import subprocess
 import sys
@@ -17,6 +18,23 @@ from contextlib import contextmanager
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+
+
+def app_environment(database_url: str, tmp_path: Path, **extra: str) -> dict[str, str]:
+    """The environment of a served test app on ``database_url``: this process's, plus the
+    testing settings, its own instance folder and no rate limits; ``extra`` on top."""
+    from tests.conftest import TEST_SECRET_KEY
+
+    return {
+        **os.environ,
+        "ROADSHOW_ENV": "testing",
+        "ROADSHOW_TESTING": "true",
+        "ROADSHOW_SECRET_KEY": TEST_SECRET_KEY,
+        "ROADSHOW_DATABASE_URL": database_url,
+        "ROADSHOW_INSTANCE_PATH": str(tmp_path / "server-instance"),
+        "ROADSHOW_RATELIMIT_ENABLED": "false",
+        **extra,
+    }
 
 
 @contextmanager

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import http.client
 import logging
-import os
 import re
 import threading
 import time
@@ -38,10 +37,10 @@ from roadshow.events.models import Tour
 from roadshow.extensions import db
 from roadshow.mail.models import OutboxMessage
 from roadshow.registrations.models import Attendee, Registration
-from tests.conftest import TEST_SECRET_KEY, backend_name, csrf_token_from
+from tests.conftest import backend_name, csrf_token_from
 from tests.fixtures_pages import log_in
 from tests.fixtures_registrations import form_fields
-from tests.fixtures_servers import gunicorn
+from tests.fixtures_servers import app_environment, gunicorn
 
 pytestmark = [
     pytest.mark.postgresql_only,
@@ -319,18 +318,6 @@ COMPANIES = 35
 KILLS = 3
 
 
-def server_environment(database_url: str, tmp_path: Path) -> dict[str, str]:
-    return {
-        **os.environ,
-        "ROADSHOW_ENV": "testing",
-        "ROADSHOW_TESTING": "true",
-        "ROADSHOW_SECRET_KEY": TEST_SECRET_KEY,
-        "ROADSHOW_DATABASE_URL": database_url,
-        "ROADSHOW_INSTANCE_PATH": str(tmp_path / "server-instance"),
-        "ROADSHOW_RATELIMIT_ENABLED": "false",
-    }
-
-
 class Company:
     """One browser: the form fetched once (cookie, CSRF token, submission key), posted."""
 
@@ -400,7 +387,7 @@ def kill_backends_while(database_url: str, running: threading.Event, kills: int)
 
 @contextmanager
 def serving(database_url: str, tmp_path: Path, app: str) -> Iterator[tuple[str, int]]:
-    with gunicorn(server_environment(database_url, tmp_path), app=app) as address:
+    with gunicorn(app_environment(database_url, tmp_path), app=app) as address:
         yield address
 
 

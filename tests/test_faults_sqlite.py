@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import http.client
 import json
-import os
 import re
 import signal
 import subprocess
@@ -31,9 +30,9 @@ from roadshow.attendance.models import CheckIn
 from roadshow.extensions import db
 from roadshow.mail.models import OutboxMessage, OutboxStatus
 from roadshow.registrations.models import Registration
-from tests.conftest import TEST_SECRET_KEY, backend_name, csrf_token_from
+from tests.conftest import backend_name, csrf_token_from
 from tests.fixtures_registrations import form_fields
-from tests.fixtures_servers import ROOT, gunicorn
+from tests.fixtures_servers import ROOT, app_environment, gunicorn
 
 pytestmark = pytest.mark.skipif(backend_name() != "sqlite", reason="the SQLite file database")
 
@@ -47,17 +46,12 @@ def app_config() -> dict[str, object]:
 
 
 def environment(database_url: str, tmp_path: Path, smtp_port: int) -> dict[str, str]:
-    return {
-        **os.environ,
-        "ROADSHOW_ENV": "testing",
-        "ROADSHOW_TESTING": "true",
-        "ROADSHOW_SECRET_KEY": TEST_SECRET_KEY,
-        "ROADSHOW_DATABASE_URL": database_url,
-        "ROADSHOW_INSTANCE_PATH": str(tmp_path / "server-instance"),
-        "ROADSHOW_RATELIMIT_ENABLED": "false",
-        "ROADSHOW_MAIL_SERVER": "127.0.0.1",
-        "ROADSHOW_MAIL_PORT": str(smtp_port),
-    }
+    return app_environment(
+        database_url,
+        tmp_path,
+        ROADSHOW_MAIL_SERVER="127.0.0.1",
+        ROADSHOW_MAIL_PORT=str(smtp_port),
+    )
 
 
 class Browser:

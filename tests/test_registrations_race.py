@@ -12,7 +12,6 @@ an overbooking. Figures are printed; run with ``pytest -s`` to read them.
 from __future__ import annotations
 
 import http.client
-import os
 import re
 import threading
 from collections import Counter
@@ -28,9 +27,9 @@ from sqlalchemy import func, select
 from roadshow.registrations import services
 from roadshow.registrations.models import Registration, RegistrationStatus
 from roadshow.registrations.services import recount_seats, seats_taken
-from tests.conftest import TEST_SECRET_KEY, backend_name, csrf_token_from
+from tests.conftest import backend_name, csrf_token_from
 from tests.fixtures_registrations import form_fields, read_event_without_lock
-from tests.fixtures_servers import gunicorn
+from tests.fixtures_servers import app_environment, gunicorn
 
 SEATS = 5
 RACERS = 24
@@ -141,15 +140,7 @@ def worker_processes(
     database_url: str, tmp_path: Path, *, app: str = "wsgi:app"
 ) -> Iterator[tuple[str, int]]:
     """gunicorn with 4 worker processes (8 threads each) on 127.0.0.1, on a free port."""
-    environment = {
-        **os.environ,
-        "ROADSHOW_ENV": "testing",
-        "ROADSHOW_TESTING": "true",
-        "ROADSHOW_SECRET_KEY": TEST_SECRET_KEY,
-        "ROADSHOW_DATABASE_URL": database_url,
-        "ROADSHOW_INSTANCE_PATH": str(tmp_path / "server-instance"),
-        "ROADSHOW_RATELIMIT_ENABLED": "false",
-    }
+    environment = app_environment(database_url, tmp_path)
     with gunicorn(environment, app=app) as address:
         yield address
 
