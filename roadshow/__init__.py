@@ -39,7 +39,7 @@ def create_app(config: dict[str, Any] | None = None, instance_path: str | None =
             app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops
         )
 
-    from roadshow import i18n, models  # noqa: F401 - every model registered with SQLAlchemy
+    from roadshow import errors, i18n, models  # noqa: F401 - every model registered with SQLAlchemy
     from roadshow.database import configure_sqlite
     from roadshow.extensions import csrf, db, limiter, login_manager, mail, migrate
 
@@ -53,6 +53,7 @@ def create_app(config: dict[str, Any] | None = None, instance_path: str | None =
     limiter.init_app(app)
     login_manager.init_app(app)
     i18n.init_app(app)
+    errors.init_app(app)
 
     from roadshow import (
         accounts,

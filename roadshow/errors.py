@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import current_app, jsonify, request
+from flask import Flask, current_app, jsonify, request
 from flask_babel import gettext as _
 from werkzeug.exceptions import HTTPException, MethodNotAllowed
 from werkzeug.exceptions import NotFound as NotFoundError
@@ -108,3 +108,43 @@ def _path_exists(error: MethodNotAllowed) -> bool:
             return True  # a redirect: the route exists
         return True
     return False
+
+
+# A NUL character cannot be typed, and PostgreSQL stores no text with one: a request that
+# carries one in its path, its query or its form is refused before any view reads it.
+
+
+def refuse_nul_characters() -> Response | None:
+    """404 for a path with NUL (nothing has such a name), 422 for a query or form field
+    with one: as JSON under ``/api``, elsewhere the error page."""
+    from flask import abort
+
+    if "\x00" in request.path:
+        abort(404)
+    sources = [request.args]
+    if request.mimetype in _FORM_TYPES:
+        sources.append(request.form)
+    fields = [
+        name
+        for values in sources
+        for name, value in values.items(multi=True)
+        if "\x00" in (name or "") or "\x00" in (value or "")
+    ]
+    if not fields:
+        return None
+    message = _("Die Angaben enthalten ein Steuerzeichen (NUL), das kein Text enthalten kann.")
+    if request.path.startswith(API_PREFIX):
+        return api_error_response(
+            422,
+            _("Die Angaben sind unvollständig oder fehlerhaft."),
+            {name.replace("\x00", ""): [message] for name in fields},
+        )
+    abort(400, description=message)
+    return None  # pragma: no cover - abort raises
+
+
+_FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
+
+
+def init_app(app: Flask) -> None:
+    app.before_request(refuse_nul_characters)
