@@ -41,6 +41,13 @@ class Config:
     TIMEZONE = "Europe/Berlin"
     ORGANIZER_EMAIL = "roadshow@example.org"
     ORGANIZER_NAME = "Roadshow"
+    # The site as visitors see it: the name in the header, titles and mails (default: the
+    # organiser's name); the logo is a file logo.svg or logo.png in the instance folder.
+    SITE_NAME: str | None = None
+    # The imprint (Impressum) and the privacy notice, as plain text (paragraphs separated
+    # by blank lines), or a file imprint.txt / privacy.txt in the instance folder.
+    IMPRINT_TEXT: str | None = None
+    PRIVACY_TEXT: str | None = None
 
     MAIL_SERVER: str | None = None  # no SMTP server: messages go to .eml files
     MAIL_PORT = 25

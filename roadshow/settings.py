@@ -52,6 +52,9 @@ class Settings:
     timezone: str
     organizer_email: str
     organizer_name: str
+    site_name: str  # the header's, the titles' and the mails' name of the site
+    imprint_text: str | None  # None: imprint.txt in the instance folder, if there is one
+    privacy_text: str | None
     mail: MailSettings
     retention_days: int  # personal data of events that ended longer ago is erased
 
@@ -71,6 +74,9 @@ class Settings:
             timezone=str(config["TIMEZONE"]),
             organizer_email=str(config["ORGANIZER_EMAIL"]),
             organizer_name=str(config["ORGANIZER_NAME"]),
+            site_name=str(config.get("SITE_NAME") or config["ORGANIZER_NAME"]),
+            imprint_text=config.get("IMPRINT_TEXT") or None,
+            privacy_text=config.get("PRIVACY_TEXT") or None,
             mail=MailSettings(
                 server=config.get("MAIL_SERVER") or None,
                 port=int(config["MAIL_PORT"]),
