@@ -10,7 +10,7 @@ FLASK := $(BIN)/flask --app roadshow
 HOST ?= 127.0.0.1
 PORT ?= 5000
 
-.PHONY: run test test-latest install install-test check-lock lock system-packages translations messages lint typecheck pytest bench clean
+.PHONY: run test test-latest install install-test check-lock lock system-packages translations messages lint typecheck pytest bench screenshots clean
 
 # Development defaults for a local trial; anything set in the environment wins.
 RUN_ENV = ROADSHOW_ENV=$${ROADSHOW_ENV:-development} \
@@ -152,6 +152,15 @@ bench: install translations
 	@{ echo; echo "## Mail worker against plain smtplib (bench/mail_throughput.py)"; echo; \
 	  echo '```'; PYTHONPATH=. $(BIN)/python bench/mail_throughput.py; echo '```'; } \
 	  | tee -a docs/benchmarks.md
+
+# Screenshots of every page (German and English, 1280 and 390 px, light and dark where the
+# tests take them) and of every journey's steps, from the browser tests, into screenshots/.
+SCREENSHOTS ?= screenshots
+
+screenshots: install-test translations
+	rm -rf $(SCREENSHOTS)
+	ROADSHOW_SCREENSHOTS=$(abspath $(SCREENSHOTS)) $(BIN)/python -m pytest -q -m browser -p no:cacheprovider
+	@echo "Screenshots: $$(find $(SCREENSHOTS) -name '*.png' | wc -l) files under $(SCREENSHOTS)/"
 
 lint:
 	$(BIN)/ruff check roadshow tests bench migrations requirements wsgi.py setup.py

@@ -21,26 +21,32 @@ def fetch(url: str, path: Path) -> Path:
 
 
 def test_a_subscriber_gets_rosenheim_and_webinars_in_khal(
-    db, live_server, page, spring_tour, khal, tmp_path
+    db, live_server, page, spring_tour, khal, tmp_path, shots
 ):
     email = "anna.huber@baeckerei-huber.example"
     year = spring_tour.year
 
     page.goto(f"{live_server}/")
+    shots(page, "start-page")
     page.get_by_role("link", name="Kalender abonnieren").first.click()
+    shots(page, "feeds")
     page.get_by_role("link", name="Persönlichen Kalender abonnieren").click()
     page.get_by_label("E-Mail", exact=True).fill(email)
     page.get_by_label("Rosenheim").check()
     page.get_by_label("Webinare").check()
     page.get_by_label("Mich per E-Mail informieren").check()
     page.get_by_label("Ich möchte den gewählten Veranstaltungskalender abonnieren").check()
+    shots(page, "subscribe-filled")
     page.get_by_role("button", name="Abonnieren").click()
     page.get_by_role("heading", name="Bitte bestätigen Sie Ihre E-Mail-Adresse").wait_for()
+    shots(page, "confirmation-sent")
 
     mail = last_mail(email, "calendar/confirm_subscription")
     page.goto(link_in(mail.text_body, "/subscribe/confirm/"))
+    shots(page, "confirm-from-mail")
     page.get_by_role("button", name="Jetzt bestätigen").click()
     page.get_by_role("heading", name="Ihr Abonnement ist bestätigt").wait_for()
+    shots(page, "confirmed")
     assert "Rosenheim, Webinare" in page.content()
     feed_url = page.locator("input.feed-url").input_value()
     webcal = page.get_by_role("link", name="In Kalender-App abonnieren (webcal)")
