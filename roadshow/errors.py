@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import Flask, current_app, jsonify, request
 from flask_babel import gettext as _
-from werkzeug.exceptions import HTTPException, MethodNotAllowed
+from werkzeug.exceptions import BadRequest, HTTPException, MethodNotAllowed
 from werkzeug.exceptions import NotFound as NotFoundError
 from werkzeug.wrappers import Response
 
@@ -110,41 +110,54 @@ def _path_exists(error: MethodNotAllowed) -> bool:
     return False
 
 
-# A NUL character cannot be typed, and PostgreSQL stores no text with one: a request that
-# carries one in its path, its query or its form is refused before any view reads it.
+# A NUL character cannot be typed, and PostgreSQL stores no text with one. In a path or a
+# query it is refused before any view reads it. A form's own validators give it a message
+# next to its field (the registration forms do); where a form has none and the character
+# reaches PostgreSQL, the statement's error answers as a refusal, not as a server error
+# (the transaction is rolled back: nothing of the request is kept).
+
+
+def _nul_message() -> str:
+    return _("Die Angaben enthalten ein Steuerzeichen (NUL), das kein Text enthalten kann.")
 
 
 def refuse_nul_characters() -> Response | None:
-    """404 for a path with NUL (nothing has such a name), 422 for a query or form field
-    with one: as JSON under ``/api``, elsewhere the error page."""
+    """404 for a path with NUL (nothing has such a name), 422 for a query parameter with
+    one: as JSON under ``/api``, elsewhere the error page (400)."""
     from flask import abort
 
     if "\x00" in request.path:
         abort(404)
-    sources = [request.args]
-    if request.mimetype in _FORM_TYPES:
-        sources.append(request.form)
     fields = [
-        name
-        for values in sources
-        for name, value in values.items(multi=True)
-        if "\x00" in (name or "") or "\x00" in (value or "")
+        name for name, value in request.args.items(multi=True) if "\x00" in name or "\x00" in value
     ]
     if not fields:
         return None
-    message = _("Die Angaben enthalten ein Steuerzeichen (NUL), das kein Text enthalten kann.")
+    return _refusal({name.replace("\x00", ""): [_nul_message()] for name in fields})
+
+
+def nul_reached_the_database(error: Exception) -> Response:
+    """A text with NUL that no validator caught, refused by PostgreSQL: 400 (422 in the
+    API), after the session rolled back."""
+    from sqlalchemy.exc import DataError
+
+    from roadshow.extensions import db
+
+    if not (isinstance(error, DataError) and "NUL" in str(error.orig)):
+        raise error
+    db.session.rollback()
+    return _refusal({})
+
+
+def _refusal(errors: dict[str, list[str]]) -> Response:
     if request.path.startswith(API_PREFIX):
-        return api_error_response(
-            422,
-            _("Die Angaben sind unvollständig oder fehlerhaft."),
-            {name.replace("\x00", ""): [message] for name in fields},
-        )
-    abort(400, description=message)
-    return None  # pragma: no cover - abort raises
-
-
-_FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
+        return api_error_response(422, _("Die Angaben sind unvollständig oder fehlerhaft."), errors)
+    # The page itself (not raised): an error handler's exception would not be handled again.
+    return BadRequest(description=_nul_message()).get_response()
 
 
 def init_app(app: Flask) -> None:
+    from sqlalchemy.exc import DataError
+
     app.before_request(refuse_nul_characters)
+    app.register_error_handler(DataError, nul_reached_the_database)
