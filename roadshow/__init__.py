@@ -68,11 +68,13 @@ def create_app(config: dict[str, Any] | None = None, instance_path: str | None =
         portal,
         privacy,
         registrations,
+        site,
     )
     from roadshow import calendar as calendar_feeds
     from roadshow.mail import init_app as init_mail_domain
 
     init_mail_domain(app)
+    site.init_app(app)
     partners.init_app(app)
     accounts.init_app(app)
     events.init_app(app)

@@ -8,13 +8,16 @@ notice are ``ROADSHOW_IMPRINT_TEXT`` / ``ROADSHOW_PRIVACY_TEXT`` or ``imprint.tx
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
-from flask import current_app
+from flask import Flask, current_app
+from markupsafe import Markup, escape
 
 from roadshow.settings import settings
 
 LOGO_FILES = ("logo.svg", "logo.png")
+LOGO_CONTENT_TYPES = {".svg": "image/svg+xml", ".png": "image/png"}
 
 
 def site_name() -> str:
@@ -29,6 +32,12 @@ def logo_path() -> Path | None:
         if candidate.is_file():
             return candidate
     return None
+
+
+def logo_version(path: Path) -> str:
+    """Changes whenever the logo file is replaced: its URL can then be cached for long."""
+    stat = path.stat()
+    return f"{int(stat.st_mtime)}-{stat.st_size}"
 
 
 def _text(configured: str | None, file_name: str) -> str | None:
@@ -48,3 +57,25 @@ def imprint_text() -> str | None:
 def privacy_text() -> str | None:
     """The privacy notice as the organiser wrote it, or None when none is configured."""
     return _text(settings().privacy_text, "privacy.txt")
+
+
+def paragraphs(text: str | None) -> Markup:
+    """Plain text as HTML paragraphs: blank lines separate them, single line breaks stay;
+    everything is escaped, so the operator's text can hold no markup."""
+    if not text:
+        return Markup("")
+    blocks = [block.strip() for block in re.split(r"\n\s*\n", text.replace("\r\n", "\n"))]
+    line_break = Markup("<br>\n")
+    return Markup("\n").join(
+        Markup("<p>{}</p>").format(line_break.join(escape(line) for line in block.split("\n")))
+        for block in blocks
+        if block
+    )
+
+
+def init_app(app: Flask) -> None:
+    """The site's name, imprint and privacy texts for every template."""
+    app.add_template_global(site_name, "site_name")
+    app.add_template_global(imprint_text, "imprint_text")
+    app.add_template_global(privacy_text, "privacy_text")
+    app.add_template_filter(paragraphs, "paragraphs")

@@ -6,6 +6,7 @@ import re
 from datetime import UTC, datetime, timedelta
 
 from roadshow.events.models import EventKind, EventStatus, PartnerRole
+from roadshow.events.views import PAGE_SIZE
 from tests.fixtures_pages import german_day_written_out, seed_demo_ahead
 
 NOW = datetime.now(UTC).replace(microsecond=0)
@@ -15,22 +16,53 @@ def titles(page: str) -> list[str]:
     return re.findall(r'<a class="title" href="[^"]+">([^<]+)</a>', page)
 
 
-def test_the_listing_groups_by_tour_and_month_and_shows_free_seats(
-    client, make_event, make_tour, register_company
+def partners_under(page: str, role: str) -> list[str]:
+    """The partner names the event page lists under one role."""
+    block = page[page.index(f"<dt>{role}</dt>") :]
+    block = block[: block.index("</dd>")]
+    return re.findall(r'<li class="partner[^"]*">(?:<img [^>]+>)?<(?:span|a [^>]+)>([^<]+)<', block)
+
+
+def card_of(page: str, title: str) -> str:
+    """The listing's card (or row) of the event with that title."""
+    start = page.rindex("<li", 0, page.index(f">{title}</a>"))
+    return page[start : page.index("</li>", start)]
+
+
+def test_the_listing_shows_stops_by_tour_as_cards_then_the_rest_by_month(
+    client, make_event, make_tour, make_venue, make_partner, register_company
 ):
     tour = make_tour(title="Digital vor Ort 2027")
     soon = datetime(NOW.year + 1, 4, 6, 16, tzinfo=UTC)
-    stop = make_event(title="Stopp Weilheim", tour=tour, starts_at=soon, capacity=3)
+    host = make_partner(name="Alpentel Kommunikation GmbH")
+    stop = make_event(
+        title="Stopp Weilheim",
+        tour=tour,
+        starts_at=soon,
+        capacity=3,
+        venue=make_venue(name="Stadthalle Weilheim", town="Weilheim"),
+        partners={host: PartnerRole.HOST},
+    )
     make_event(title="Stopp Mühldorf", tour=tour, starts_at=soon + timedelta(days=31))
     make_event(title="Ohne Tour", starts_at=soon + timedelta(days=1), capacity=1)
+    make_event(title="Webinar April", kind=EventKind.WEBINAR, starts_at=soon + timedelta(days=2))
+    make_event(title="Workshop Mai", kind=EventKind.WORKSHOP, starts_at=soon + timedelta(days=30))
     register_company(stop, "Ada", "Max")
     page = client.get("/").get_data(as_text=True)
     assert '<a href="/tours/' in page and "Digital vor Ort 2027" in page
     assert "Weitere Veranstaltungen" in page
     assert page.index("Stopp Weilheim") < page.index("Stopp Mühldorf") < page.index("Ohne Tour")
-    assert "<h3>April" in page and "<h3>Mai" in page
-    row = page[page.index("Stopp Weilheim") :]
-    assert "Noch 1 Platz frei" in row[: row.index("</li>")]
+    card = card_of(page, "Stopp Weilheim")
+    assert 'class="card event event-stop' in card
+    for shown in ("Weilheim", "Stadthalle Weilheim", "Alpentel Kommunikation GmbH"):
+        assert shown in card
+    assert "Noch 1 Platz frei" in card
+    assert f'href="/events/{stop.slug}/register"' in card and "Anmelden" in card
+    # Webinars and workshops come after the stops, under month headings.
+    assert page.index("Ohne Tour") < page.index("Webinare und Workshops")
+    assert page.index("<h3>April") < page.index("Webinar April") < page.index("<h3>Mai")
+    assert page.index("<h3>Mai") < page.index("Workshop Mai")
+    assert 'class="card' not in card_of(page, "Webinar April")
 
 
 def test_a_full_event_and_a_cancelled_event_are_labelled(client, make_event, register_company):
@@ -38,10 +70,10 @@ def test_a_full_event_and_a_cancelled_event_are_labelled(client, make_event, reg
     register_company(full, "Ada")
     make_event(title="Fällt aus", status=EventStatus.CANCELLED)
     page = client.get("/").get_data(as_text=True)
-    full_row = page[page.index("Voll") :]
-    assert "Ausgebucht – Warteliste" in full_row[: full_row.index("</li>")]
-    cancelled_row = page[page.index("Fällt aus") :]
-    assert "Abgesagt</strong>" in cancelled_row[: cancelled_row.index("</li>")]
+    full_card = card_of(page, "Voll")
+    assert "Ausgebucht – Warteliste" in full_card and "Auf die Warteliste" in full_card
+    cancelled_card = card_of(page, "Fällt aus")
+    assert "Abgesagt</strong>" in cancelled_card and "/register" not in cancelled_card
 
 
 def test_the_listing_filters_by_town_kind_partner_and_tour(
@@ -99,8 +131,8 @@ def test_the_event_page_has_local_time_zone_venue_map_link_partners_and_seats(
         in page
     )
     assert "<iframe" not in page and "<script" not in page
-    assert "<dt>Gastgeber</dt>\n    <dd>Alpentel Kommunikation GmbH</dd>" in page
-    assert "<dt>Vortrag</dt>\n    <dd>SicherIT Security GmbH</dd>" in page
+    assert partners_under(page, "Gastgeber") == ["Alpentel Kommunikation GmbH"]
+    assert partners_under(page, "Vortrag") == ["SicherIT Security GmbH"]
     assert "Vorträge und Beratung." in page
     assert "Noch 58 Plätze frei" in page
     assert f'href="/events/{event.slug}/register"' in page and "Jetzt anmelden" in page
@@ -211,7 +243,8 @@ def test_pages_take_the_same_number_of_queries_for_one_or_thirty_five_events(
     for name, (one, many) in figures.items():
         print(f"  {name}: {one} / {many}")
     assert all(one == many for one, many in figures.values()), figures
-    assert len(titles(client.get("/").get_data(as_text=True))) == 35
+    assert len(titles(client.get("/").get_data(as_text=True))) == PAGE_SIZE
+    assert len(titles(client.get("/?page=2").get_data(as_text=True))) == 35 - PAGE_SIZE
 
 
 def test_an_unknown_event_is_404(client):

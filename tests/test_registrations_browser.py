@@ -47,7 +47,7 @@ def test_register_two_employees_remove_one_and_promote_a_waiting_company(
     ours = browser.new_context(locale="de-DE")
     page = ours.new_page()
     page.goto(live_server + "/")
-    page.get_by_role("link", name="Digital vor Ort: Mühldorf").click()
+    page.get_by_role("link", name="Digital vor Ort: Mühldorf", exact=True).click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Digital vor Ort: Mühldorf")
     expect(page.locator(".seats-left")).to_contain_text("Noch 2 Plätze frei")
     expect(page.locator("dl.facts")).to_contain_text("Haberkasten Mühldorf")

@@ -285,7 +285,7 @@ def listed_slugs(page: PageLinks) -> set[str]:
     return {
         href.removeprefix("/events/")
         for href in page.hrefs()
-        if href.startswith("/events/") and not href.endswith(".ics")
+        if href.startswith("/events/") and not href.endswith((".ics", "/register"))
     }
 
 

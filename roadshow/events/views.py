@@ -1,4 +1,5 @@
-"""Public pages: the listing (start page), an event's page, a tour's page."""
+"""Public pages: the listing (start page), an event's page, a tour's page; the site's logo
+and its Impressum."""
 
 from __future__ import annotations
 
@@ -7,11 +8,12 @@ from itertools import groupby
 from typing import Any
 from urllib.parse import urlencode
 
-from flask import Blueprint, abort, render_template, request, url_for
+from flask import Blueprint, abort, redirect, render_template, request, send_file, url_for
 from sqlalchemy import select
+from werkzeug.wrappers import Response
 
 from roadshow.database import utcnow
-from roadshow.events.models import EventKind, PartnerRole, Tour, Venue
+from roadshow.events.models import Event, EventKind, PartnerRole, Tour, Venue
 from roadshow.events.services import (
     ListedEvent,
     ListingFilter,
@@ -23,38 +25,57 @@ from roadshow.events.services import (
     tour_events,
 )
 from roadshow.extensions import db
+from roadshow.site import LOGO_CONTENT_TYPES, logo_path, logo_version
 
 bp = Blueprint("events", __name__)
 
-# Events per page of the listing: the start page stays one screenful of rows per tour and
-# costs the same whatever the number of upcoming events.
-PAGE_SIZE = 40
+# Events per page of the listing: the start page stays a few screenfuls (the next stops as
+# cards, a few months of webinars) and costs the same whatever the number of upcoming events.
+PAGE_SIZE = 20
 
 ROLE_ORDER = [PartnerRole.HOST, PartnerRole.SPEAKER, PartnerRole.EXHIBITOR, PartnerRole.SPONSOR]
 
 
+# A logo whose URL names its version (``?v=``) may be cached for a year; else briefly.
+LOGO_CACHE_SECONDS_VERSIONED = 365 * 24 * 3600
+LOGO_CACHE_SECONDS_UNVERSIONED = 3600
+
+
 @dataclass(frozen=True)
 class Section:
-    """Events of one tour (or of none), month by month."""
+    """The stops of one tour (or of none), in date order."""
 
     tour: Tour | None
+    stops: list[ListedEvent]
+
+
+@dataclass(frozen=True)
+class Listing:
+    """The start page's part of the listing: stops by tour, then the other events by month."""
+
+    tours: list[Section]
     months: list[tuple[str, list[ListedEvent]]]
 
+    def __bool__(self) -> bool:
+        return bool(self.tours or self.months)
 
-def _sections(items: list[ListedEvent]) -> list[Section]:
+
+def _listing(items: list[ListedEvent]) -> Listing:
     by_tour: dict[int | None, list[ListedEvent]] = {}
-    for item in items:  # in date order, so tours come in the order of their next event
-        by_tour.setdefault(item.event.tour_id, []).append(item)
-    sections = []
-    for group in by_tour.values():
-        months = [
-            (month, list(entries))
-            for month, entries in groupby(
-                group, key=lambda i: i.event.local_starts_at.strftime("%Y-%m")
-            )
-        ]
-        sections.append(Section(group[0].event.tour, months))
-    return sections
+    others = []
+    for item in items:  # in date order, so tours come in the order of their next stop
+        if item.event.kind is EventKind.STOP:
+            by_tour.setdefault(item.event.tour_id, []).append(item)
+        else:
+            others.append(item)
+    tours = [Section(group[0].event.tour, group) for group in by_tour.values()]
+    return Listing(tours, _by_month(others))
+
+
+def _by_month(items: list[ListedEvent]) -> list[tuple[str, list[ListedEvent]]]:
+    """Events in date order, grouped by the month (local time) they start in."""
+    by_month = groupby(items, key=lambda i: i.event.local_starts_at.strftime("%Y-%m"))
+    return [(month, list(entries)) for month, entries in by_month]
 
 
 @bp.app_template_global()
@@ -65,6 +86,12 @@ def osm_url(venue: Venue) -> str:
         return f"https://www.openstreetmap.org/?mlat={lat}&mlon={lon}#map=17/{lat}/{lon}"
     query = urlencode({"query": venue.one_line})
     return f"https://www.openstreetmap.org/search?{query}"
+
+
+@bp.app_template_global()
+def registration_open(event: Event) -> bool:
+    """Whether the event takes registrations now (the listing's cards offer the form)."""
+    return registration_closed_reason(event) is None
 
 
 @dataclass(frozen=True)
@@ -94,7 +121,7 @@ def index() -> str:
     items = listing(db.session, filters, now=now, limit=PAGE_SIZE, offset=(number - 1) * PAGE_SIZE)
     return render_template(
         "events/index.html",
-        sections=_sections(items),
+        listed=_listing(items),
         count=total,
         page=Page(number, pages, request.args.to_dict()),
         filters=filters,
@@ -131,4 +158,46 @@ def tour(slug: str) -> str:
     now = utcnow()
     stops = [i for i in items if i.event.kind is EventKind.STOP]
     others = [i for i in items if i.event.kind is not EventKind.STOP and i.event.ends_at >= now]
-    return render_template("events/tour.html", tour=found, stops=stops, others=others, now=now)
+    return render_template(
+        "events/tour.html", tour=found, stops=stops, months=_by_month(others), now=now
+    )
+
+
+@bp.app_template_global()
+def site_logo_url() -> str | None:
+    """Where the organiser's logo is served (None: there is none)."""
+    path = logo_path()
+    return url_for("events.logo", v=logo_version(path)) if path else None
+
+
+@bp.get("/logo")
+def logo() -> Response:
+    path = logo_path()
+    if path is None:
+        abort(404)
+    versioned = request.args.get("v") == logo_version(path)
+    response = send_file(
+        path,
+        mimetype=LOGO_CONTENT_TYPES[path.suffix],
+        etag=logo_version(path),
+        conditional=True,
+        max_age=LOGO_CACHE_SECONDS_VERSIONED if versioned else LOGO_CACHE_SECONDS_UNVERSIONED,
+    )
+    if versioned:
+        response.cache_control.immutable = True
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    # An SVG opened on its own runs nothing and loads nothing.
+    response.headers["Content-Security-Policy"] = "default-src 'none'; style-src 'unsafe-inline'"
+    return response
+
+
+@bp.get("/impressum")
+def imprint() -> str:
+    return render_template("events/imprint.html")
+
+
+@bp.get("/datenschutz")
+def privacy() -> Response:
+    """The privacy notice lives with the registrations, whose form links to it."""
+    lang = request.args.get("lang")
+    return redirect(url_for("registrations.privacy", lang=lang or None), code=301)
