@@ -14,6 +14,7 @@ from email.message import EmailMessage
 from email.utils import parseaddr, parsedate_to_datetime
 from pathlib import Path
 
+from roadshow.accounts.services import request_password_reset
 from roadshow.events.models import EventKind
 from roadshow.extensions import db
 from roadshow.mail.delivery import deliver_all_due
@@ -163,3 +164,14 @@ def test_an_svg_logo_alone_is_not_sent_and_the_header_shows_the_name(
 
     assert mime_tree(confirmation) == ["multipart/alternative", "  text/plain", "  text/html"]
     assert "Digitaltour Oberbayern" in confirmation.get_body(("html",)).get_content()
+
+
+def test_the_mails_call_the_site_by_its_configured_name(app, smtp_sink, make_user):
+    configure(app, SITE_NAME="Digitaltour Oberbayern")
+    user = make_user(email="ada@ihk.example")
+    request_password_reset(db.session, user.email, language="de")
+    db.session.commit()
+    [german] = delivered(smtp_sink, "ada@ihk.example")
+    assert german["Subject"] == "Neues Passwort für Digitaltour Oberbayern"
+    assert "Ihres Kontos bei Digitaltour Oberbayern" in german.get_body(("plain",)).get_content()
+    assert "Roadshow-Kontos" not in german.get_body(("html",)).get_content()
