@@ -175,3 +175,21 @@ def test_the_mails_call_the_site_by_its_configured_name(app, smtp_sink, make_use
     assert german["Subject"] == "Neues Passwort für Digitaltour Oberbayern"
     assert "Ihres Kontos bei Digitaltour Oberbayern" in german.get_body(("plain",)).get_content()
     assert "Roadshow-Kontos" not in german.get_body(("html",)).get_content()
+
+
+def test_the_footer_links_the_imprint_where_the_site_has_one(
+    app, smtp_sink, make_event, register_company
+):
+    event = make_event(kind=EventKind.WEBINAR)
+    register_company(event, "Ada Huber", contact_email="chefin@huber.example")
+    [without] = delivered(smtp_sink, "chefin@huber.example")
+    assert "/impressum" not in without.get_body(("html",)).get_content()
+
+    # The site serves an imprint page at /impressum: every mail's footer links it.
+    app.add_url_rule("/impressum", "imprint_page", lambda: "Impressum")
+    app.extensions.pop("roadshow.urls", None)
+    register_company(event, "Max Huber", contact_email="max@huber.example")
+    [with_imprint] = delivered(smtp_sink, "max@huber.example")
+    imprint = f"{settings().base_url.rstrip('/')}/impressum"
+    assert f'href="{imprint}"' in with_imprint.get_body(("html",)).get_content()
+    assert f"Impressum: {imprint}" in with_imprint.get_body(("plain",)).get_content()
