@@ -16,9 +16,11 @@ from pathlib import Path
 
 from roadshow.accounts.services import request_password_reset
 from roadshow.events.models import EventKind
+from roadshow.events.services import cancel_event
 from roadshow.extensions import db
 from roadshow.mail.delivery import deliver_all_due
 from roadshow.settings import settings
+from tests.fixtures_feeds import confirm, link_in, subscribe
 from tests.fixtures_mail import mime_tree
 from tests.fixtures_settings import configure
 
@@ -193,3 +195,24 @@ def test_the_footer_links_the_imprint_where_the_site_has_one(
     imprint = f"{settings().base_url.rstrip('/')}/impressum"
     assert f'href="{imprint}"' in with_imprint.get_body(("html",)).get_content()
     assert f"Impressum: {imprint}" in with_imprint.get_body(("plain",)).get_content()
+
+
+def test_a_subscription_notice_arrives_with_one_click_unsubscribe_on_the_senders_domain(
+    app, db, client, submit_form, smtp_sink, spring_tour
+):
+    configure(app, MAIL_DEFAULT_SENDER=SENDER)
+    email = "abo@firma.example"
+    subscribe(submit_form, email, kinds=["webinar"], notify_by_email="y")
+    confirm(client, submit_form, email)
+    cancel_event(db.session, spring_tour.webinars[1])
+    db.session.commit()
+
+    *_confirmations, notice = delivered(smtp_sink, email)
+
+    assert str(notice["Subject"]).startswith("Abgesagt:")
+    assert domain(notice["From"]) == "ihk-muenchen.example"
+    assert str(notice["Message-ID"]).endswith("@ihk-muenchen.example>")
+    assert notice["Date"] is not None
+    unsubscribe = link_in(notice.get_body(("plain",)).get_content(), "/unsubscribe")
+    assert notice["List-Unsubscribe"] == f"<{unsubscribe}>"
+    assert notice["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
