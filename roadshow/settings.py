@@ -10,6 +10,7 @@ start-up has no effect until ``load_settings`` runs again.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from email.utils import parseaddr
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -60,7 +61,13 @@ class Settings:
 
     @property
     def mail_domain(self) -> str:
-        """The domain of Message-IDs: the site's host name."""
+        """The domain of Message-IDs and Content-IDs: the sender's, as providers expect
+        (a Message-ID on another domain than From's scores as spam); the site's host name
+        only when the sender address has no domain."""
+        _name, address = parseaddr(self.mail.default_sender)
+        domain = address.rpartition("@")[2].strip().strip(".")
+        if "@" in address and domain and domain.isprintable() and " " not in domain:
+            return domain.lower()
         return urlsplit(self.base_url).hostname or "roadshow.localhost"
 
     @classmethod

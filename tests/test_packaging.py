@@ -125,5 +125,6 @@ def test_a_wheel_served_by_gunicorn_speaks_english(installed_wheel, tmp_path, sm
         for m in smtp_sink.to("cleo@huber.example")
         if m.message["Subject"].startswith("Registration confirmed")
     ]
-    assert confirmation.startswith("Hello Cleo Huber,")
+    # The site's name heads the text part, then the English greeting.
+    assert confirmation.splitlines()[:3] == ["Roadshow", "", "Hello Cleo Huber,"]
     assert "Guten Tag" not in confirmation

@@ -211,7 +211,5 @@ def test_every_registration_mail_has_the_shared_layout(db, smtp_sink, make_event
     for (template, language), body in html.items():
         assert body.lstrip().startswith("<!doctype html>"), template
         assert f'<html lang="{language}">' in body, template
-        assert '<div style="max-width:600px;margin:0 auto;padding:24px;background:#ffffff">' in (
-            body
-        ), template
+        assert '<table role="presentation" class="sheet" width="600"' in body, template
         assert footer[language] in body, template

@@ -14,6 +14,7 @@ from roadshow.calendar.forms import CONSENT_TEXT_VERSION
 from roadshow.calendar.models import Subscriber, SubscriberStatus
 from roadshow.events.services import cancel_event
 from roadshow.mail.models import OutboxMessage
+from roadshow.settings import settings
 from tests.fixtures_feeds import EMAIL, confirm, last_mail, link_in, path_of, subscribe
 
 
@@ -95,7 +96,11 @@ def test_the_confirmation_mail_carries_only_the_confirmation(db, submit_form, sp
     assert mail.subject == "Bitte bestätigen Sie Ihr Kalender-Abonnement"
     [link] = re.findall(r"https?://\S+", mail.text_body)
     assert "/subscribe/confirm/" in link
-    assert re.findall(r'href="([^"]+)"', mail.html_body) == [link]
+    # The button and the address written out below it; else only the organiser's address.
+    assert set(re.findall(r'href="(https?:[^"]+)"', mail.html_body)) == {link}
+    assert re.findall(r'href="(mailto:[^"]+)"', mail.html_body) == [
+        f"mailto:{settings().organizer_email}"
+    ]
     for advert in ("Alpentel", "Digital vor Ort", "Webinar", "Workshop", "Newsletter"):
         assert advert not in mail.text_body + mail.html_body
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import struct
 from collections.abc import Sequence
 from dataclasses import dataclass
 from email.utils import make_msgid
@@ -11,10 +12,11 @@ from typing import Any, Literal
 from sqlalchemy import func, select, update
 
 from roadshow.database import DBSession, utcnow
-from roadshow.mail.compose import render_email
+from roadshow.mail.compose import Logo, render_email
 from roadshow.mail.message import check_extra_headers
 from roadshow.mail.models import OutboxMessage, OutboxStatus
 from roadshow.settings import settings
+from roadshow.site import logo_path
 
 
 @dataclass(frozen=True)
@@ -41,6 +43,32 @@ class InlineImage:
             "type": self.content_type,
             "data": base64.b64encode(self.data).decode("ascii"),
         }
+
+
+def letterhead_logo() -> tuple[InlineImage, Logo] | None:
+    """The organiser's logo for the mail's header, if there is a PNG in the instance folder.
+
+    Sent along as a related picture (``cid:``): a mail client shows it without loading
+    anything from the web. An SVG logo is left out, since Gmail and Outlook show no SVG;
+    the header then shows the site's name alone.
+    """
+    found = logo_path()
+    if found is None:
+        return None
+    png = found if found.suffix.lower() == ".png" else found.with_name("logo.png")
+    if not png.is_file():
+        return None
+    data = png.read_bytes()
+    # The PNG signature, then the IHDR chunk with width and height (big-endian).
+    if len(data) < 24 or not data.startswith(b"\x89PNG\r\n\x1a\n") or data[12:16] != b"IHDR":
+        return None
+    width, height = struct.unpack(">II", data[16:24])
+    if not width or not height:
+        return None
+    cid = f"logo@{settings().mail_domain}"
+    return InlineImage(cid=cid, content_type="image/png", data=data), Logo.fitted(
+        cid, width, height
+    )
 
 
 def enqueue(
@@ -73,7 +101,13 @@ def enqueue(
     )
     if existing is not None:
         return existing
-    rendered = render_email(template, language, **(context or {}))
+    pictures = list(images)
+    found = letterhead_logo()
+    logo = None
+    if found is not None:
+        picture, logo = found
+        pictures.append(picture)
+    rendered = render_email(template, language, logo=logo, **(context or {}))
     message = OutboxMessage(
         idempotency_key=idempotency_key,
         message_id=make_msgid(domain=settings().mail_domain),
@@ -87,7 +121,7 @@ def enqueue(
         ics=calendar.ics.decode("utf-8") if calendar is not None else None,
         ics_method=calendar.method if calendar is not None else None,
         headers=safe_headers,
-        images=[image.stored() for image in images],
+        images=[image.stored() for image in pictures],
         status=OutboxStatus.QUEUED,
         next_attempt_at=utcnow(),
         event_id=event_id,

@@ -14,11 +14,25 @@ import unicodedata
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from flask_babel import LazyString
+from flask_babel import lazy_gettext as _l
+
 __all__ = ["Person", "Report", "ReportError", "name_key", "parse_report"]
 
 
 class ReportError(ValueError):
-    """A file that cannot be read as an attendance report; the message names the line."""
+    """A file that cannot be read as an attendance report; the message names the line.
+
+    The message is translated when it is shown (``str(error)``), in the language of the
+    request or command that shows it, not in the one that parsed the file.
+    """
+
+    def __init__(self, message: LazyString) -> None:
+        super().__init__(message)
+        self.message = message
+
+    def __str__(self) -> str:
+        return str(self.message)
 
 
 @dataclass
@@ -66,12 +80,16 @@ def _decode(data: bytes) -> str:
         try:
             return data.decode("utf-16")
         except UnicodeDecodeError as error:
-            raise ReportError("Zeile 1: Die Datei ist kein lesbares UTF-16.") from error
+            raise ReportError(
+                _l("Zeile %(line)d: Die Datei ist kein lesbares UTF-16.", line=1)
+            ) from error
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as error:
         line = data[: error.start].count(b"\n") + 1
-        raise ReportError(f"Zeile {line}: Die Datei ist nicht in UTF-8 oder UTF-16.") from error
+        raise ReportError(
+            _l("Zeile %(line)d: Die Datei ist nicht in UTF-8 oder UTF-16.", line=line)
+        ) from error
 
 
 def _rows(text: str) -> list[list[str]]:
@@ -86,7 +104,9 @@ def _rows(text: str) -> list[list[str]]:
         for row in reader:
             rows.append([_cell(c) for c in row])
     except csv.Error as error:
-        raise ReportError(f"Zeile {reader.line_num}: {error}") from error
+        raise ReportError(
+            _l("Zeile %(line)d: %(error)s", line=reader.line_num, error=str(error))
+        ) from error
     return rows
 
 
@@ -315,13 +335,16 @@ def _detect(rows: list[list[str]], headers: list[tuple[int, dict[str, int]]]) ->
 def parse_report(data: bytes) -> Report:
     """Read a webinar tool's report: the format found and the minutes per person, merged."""
     if not data.strip(b"\x00\r\n\t \xef\xbb\xbf\xff\xfe"):
-        raise ReportError("Zeile 1: Die Datei ist leer.")
+        raise ReportError(_l("Zeile %(line)d: Die Datei ist leer.", line=1))
     rows = _rows(_decode(data))
     headers = [(i, m) for i, row in enumerate(rows) if _is_header(m := _header_map(row))]
     if not headers:
         raise ReportError(
-            "Zeile 1: Keine Spaltenüberschriften eines Teilnahmeberichts gefunden "
-            "(Name, E-Mail, Dauer oder Beitritt/Verlassen)."
+            _l(
+                "Zeile %(line)d: Keine Spaltenüberschriften eines Teilnahmeberichts gefunden "
+                "(Name, E-Mail, Dauer oder Beitritt/Verlassen).",
+                line=1,
+            )
         )
     fmt = _detect(rows, headers)
     if fmt == "teams_sections" and len(headers) > 1:
@@ -342,7 +365,7 @@ def parse_report(data: bytes) -> Report:
             rec = _Row(row, columns, line)
             name = rec.name()
             if not name:
-                raise ReportError(f"Zeile {line}: Der Name fehlt.")
+                raise ReportError(_l("Zeile %(line)d: Der Name fehlt.", line=line))
             email = _clean_email(rec.get("email"))
             if rec.get("attended").casefold() == "no":
                 continue
@@ -355,7 +378,13 @@ def parse_report(data: bytes) -> Report:
             if "action" in columns:
                 when = _parse_date(rec.get("timestamp"), european)
                 if when is None:
-                    raise ReportError(f"Zeile {line}: Zeitpunkt „{rec.get('timestamp')}“ unlesbar.")
+                    raise ReportError(
+                        _l(
+                            "Zeile %(line)d: Zeitpunkt „%(value)s“ unlesbar.",
+                            line=line,
+                            value=rec.get("timestamp"),
+                        )
+                    )
                 action = rec.get("action").casefold()
                 joined = not any(w in action for w in ("left", "abandon", "verlassen", "opuści"))
                 events.setdefault(key, []).append((when, joined))
@@ -369,7 +398,11 @@ def parse_report(data: bytes) -> Report:
             minutes = _parse_minutes(rec.get("duration"))
             if minutes is None:
                 raise ReportError(
-                    f"Zeile {line}: Die Dauer „{rec.get('duration')}“ ist keine Zeitangabe."
+                    _l(
+                        "Zeile %(line)d: Die Dauer „%(value)s“ ist keine Zeitangabe.",
+                        line=line,
+                        value=rec.get("duration"),
+                    )
                 )
             acc.loose_minutes += minutes
     for key, items in events.items():
