@@ -126,17 +126,20 @@ def test_subscribe_confirm_by_mail_get_notices_and_stop_them_with_one_click(
     )
     assert response.status_code == 302
 
-    # The confirmation mail, as it arrived: text and HTML, the link and nothing else.
+    # The confirmation mail, as it arrived: text and HTML, the link and nothing else (but the
+    # imprint, which every mail's footer links to).
     assert deliver() == 1
     [arrived] = smtp_sink.to(EMAIL)
     assert arrived.message["Subject"] == "Bitte bestätigen Sie Ihr Kalender-Abonnement"
     assert arrived.message["List-Unsubscribe"] is None  # a confirmation, not a notice
     text, html = text_and_html(arrived.message)
-    [link] = urls_in(text)
+    imprint = settings().base_url.rstrip("/") + "/impressum"
+    [link] = [url for url in urls_in(text) if url != imprint]
+    assert imprint in urls_in(text)
     assert "/subscribe/confirm/" in link
     # The button and the address written out below it; else only the organiser's address.
     hrefs = PageLinks(html).hrefs()
-    assert {href for href in hrefs if not href.startswith("mailto:")} == {link}
+    assert {href for href in hrefs if not href.startswith("mailto:")} == {link, imprint}
     assert [href for href in hrefs if href.startswith("mailto:")] == [
         f"mailto:{settings().organizer_email}"
     ]
