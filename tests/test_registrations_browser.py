@@ -250,7 +250,7 @@ def test_the_form_its_errors_and_the_self_service_page_are_accessible(
     shots(page, "self-service")
     assert_clean(page, viewport)
     page.locator("details.ticket summary").first.click()
-    page.locator("details:not(.ticket) summary").first.click()
+    page.locator("details.replace summary").first.click()
     shots(page, "self-service-open")
     assert_clean(page, viewport)
     context.close()
