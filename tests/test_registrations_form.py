@@ -49,16 +49,122 @@ def test_a_company_registers_two_employees_and_gets_its_link(db, client, make_ev
     assert "Max Huber" in manage.get_data(as_text=True)
 
 
+def shown(page: str) -> str:
+    """The page without the ``<template>`` that JavaScript copies for a new row."""
+    return re.sub(r"<template.*?</template>", "", page, flags=re.S)
+
+
+def shown_rows(page: str) -> list[tuple[str, str]]:
+    """The attendee rows a person sees, as (name, email) typed in them."""
+    visible = shown(page)
+    rows = []
+    for index in range(len(re.findall(r'class="attendee-row"', visible))):
+        values = []
+        for part in ("name", "email"):
+            tag = re.search(rf'<input[^>]*name="attendees-{index}-{part}"[^>]*>', visible)
+            assert tag, f"row {index} has no {part}"
+            value = re.search(r'value="([^"]*)"', tag.group(0))
+            values.append(value.group(1) if value else "")
+        rows.append((values[0], values[1]))
+    return rows
+
+
+def add_button(page: str) -> str | None:
+    """The "add person" button, if it is shown."""
+    match = re.search(r'<button[^>]*name="add_attendee"[^>]*>[^<]*</button>', page)
+    return None if match is None or " hidden>" in match.group(0) else match.group(0)
+
+
 def test_the_form_shows_seats_consents_unticked_and_a_privacy_link(client, make_event):
     event = make_event(capacity=7, max_attendees_per_registration=3)
     page = client.get(f"/events/{event.slug}/register").get_data(as_text=True)
     assert "Noch 7 Plätze frei." in page
-    assert page.count('class="attendee-row"') == 3
+    assert shown_rows(page) == [("", "")]
+    assert "Bis zu 3 Personen je Anmeldung" in page
+    assert "Person hinzufügen" in add_button(page)
     assert 'href="/privacy"' in page
     for name in ("privacy_consent", "newsletter_consent", "share_with_partners"):
         tag = re.search(rf'<input[^>]*name="{name}"[^>]*>', page).group(0)
         assert "checked" not in tag
     assert client.get("/privacy").status_code == 200
+
+
+def test_add_person_shows_one_more_row_with_everything_typed_and_stores_nothing(
+    db, client, make_event, submit_form
+):
+    event = make_event(max_attendees_per_registration=3)
+    fields = form_fields(("Max Huber", "max@huber.example"), company_name="", add_attendee="1")
+    response = submit_form(f"/events/{event.slug}/register", fields)
+    assert response.status_code == 200
+    page = response.get_data(as_text=True)
+    assert shown_rows(page) == [("Max Huber", "max@huber.example"), ("", "")]
+    assert 'value="Anna Huber"' in page and 'value="82362"' in page
+    assert 'class="error"' not in page and "Bitte prüfen Sie" not in page  # no messages yet
+    assert re.search(r'<input[^>]*autofocus[^>]*name="attendees-1-name"', page)
+    assert "formnovalidate" in add_button(page)
+    assert count(db, Registration) == 0 and count(db, OutboxMessage) == 0
+
+
+def test_no_more_rows_than_the_event_allows_even_when_asked(db, client, make_event, submit_form):
+    event = make_event(max_attendees_per_registration=2)
+    url = f"/events/{event.slug}/register"
+    two = form_fields(*TWO, add_attendee="1")
+    page = submit_form(url, form_fields(TWO[0], add_attendee="1")).get_data(as_text=True)
+    assert len(shown_rows(page)) == 2
+    assert add_button(page) is None  # the maximum is reached
+    page = submit_form(url, two).get_data(as_text=True)  # a client that presses it anyway
+    assert shown_rows(page) == list(TWO)
+    crowd = form_fields(*TWO, ("Ada", "ada@huber.example"), ("Bea", "bea@huber.example"))
+    page = submit_form(url, {**crowd, "company_name": ""}).get_data(as_text=True)
+    assert shown_rows(page) == list(TWO)  # rows beyond the maximum are dropped
+    assert count(db, Registration) == 0
+
+
+def test_a_form_with_errors_comes_back_with_the_rows_that_were_sent(
+    db, client, make_event, submit_form
+):
+    event = make_event(max_attendees_per_registration=5)
+    fields = form_fields(*TWO, company_name="")
+    response = submit_form(f"/events/{event.slug}/register", fields)
+    assert response.status_code == 422
+    page = response.get_data(as_text=True)
+    assert shown_rows(page) == list(TWO)
+    assert "Person hinzufügen" in add_button(page)
+
+
+def test_remove_person_takes_out_that_row_and_keeps_the_others(db, client, make_event, submit_form):
+    event = make_event(max_attendees_per_registration=4)
+    three = (*TWO, ("Ada Huber", "ada@huber.example"))
+    url = f"/events/{event.slug}/register"
+    response = submit_form(url, form_fields(*three, remove_attendee="1"))
+    assert response.status_code == 200
+    page = response.get_data(as_text=True)
+    assert shown_rows(page) == [three[0], three[2]]
+    assert "Person 2 entfernen" in shown(page) and "Person 3 entfernen" not in shown(page)
+    assert 'class="error"' not in page
+    for odd in ("0", "7", "-1", "x", "9" * 5000):  # the first row stays; no such row
+        kept = submit_form(url, form_fields(*three, remove_attendee=odd))
+        assert kept.status_code == 200
+        assert shown_rows(kept.get_data(as_text=True)) == list(three)
+    assert count(db, Registration) == 0
+
+
+def test_every_message_is_listed_above_the_form_with_a_link_to_its_field(
+    db, make_event, submit_form
+):
+    event = make_event()
+    fields = form_fields(("Max Huber", "kaputt"), company_name="", privacy_consent=None)
+    page = submit_form(f"/events/{event.slug}/register", fields).get_data(as_text=True)
+    summary = re.search(r'<div class="error-summary"[^>]*>(.*?)</div>', page, re.S)
+    assert 'role="alert"' in summary.group(0) and 'tabindex="-1"' in summary.group(0)
+    links = re.findall(r'<a href="#([^"]+)">([^<]+)</a>', summary.group(1))
+    assert links == [
+        ("company_name", "Unternehmen: Bitte ausfüllen."),
+        ("attendees-0-email", "E-Mail (Person 1): Bitte geben Sie eine gültige E-Mail-Adresse an."),
+        ("privacy_consent", "Ohne Ihre Einwilligung können wir Sie nicht anmelden."),
+    ]
+    tag = re.search(r'<input[^>]*name="attendees-0-email"[^>]*>', page).group(0)
+    assert 'aria-invalid="true"' in tag and 'aria-describedby="attendees-0-email-error"' in tag
 
 
 def test_bad_input_gets_messages_next_to_fields_and_keeps_what_was_typed(

@@ -7,8 +7,10 @@ import re
 import secrets
 from typing import Any
 
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
+from werkzeug.datastructures import MultiDict
 from wtforms import (
     BooleanField,
     EmailField,
@@ -35,6 +37,7 @@ from roadshow.registrations.services import AttendeeInput, RegistrationInput
 
 CONTROL_CHARACTERS = re.compile(r"[\x00-\x1f\x7f]")
 SUBMISSION_KEY = re.compile(r"[A-Za-z0-9_-]{16,64}")
+ROW_NUMBER = re.compile(r"[0-9]{1,3}")
 
 COMPANY_SIZES = [
     ("1-9", _l("1–9 Beschäftigte")),
@@ -113,7 +116,8 @@ class AttendeeForm(Form):
 
 
 class RegistrationForm(FlaskForm):
-    """The public registration form. Build it with ``registration_form(rows)``."""
+    """The public registration form. Build it with ``registration_form(maximum)``: it holds
+    the attendee rows that were posted (one on a new form), at most ``maximum``."""
 
     submission_key = HiddenField(filters=[submission_key_or_none])
     company_name = StringField(
@@ -193,6 +197,61 @@ class RegistrationForm(FlaskForm):
             valid = False
         return valid
 
+    @property
+    def maximum_rows(self) -> int:
+        return int(self.attendees.max_entries or 1)
+
+    def can_add_row(self) -> bool:
+        return len(self.attendees) < self.maximum_rows
+
+    def edit_rows(self, formdata: MultiDict[str, str]) -> int | None:
+        """Apply the "add person" or "remove person N" button of a form sent without
+        JavaScript: the row that should get the focus next, or None if neither was pressed
+        (the form was sent to register)."""
+        if "add_attendee" in formdata:
+            if self.can_add_row():
+                self.attendees.append_entry()
+            return len(self.attendees) - 1
+        removed = formdata.get("remove_attendee")
+        if removed is None:
+            return None
+        index = int(removed) if ROW_NUMBER.fullmatch(removed) else -1
+        if 0 < index < len(self.attendees):
+            self.attendees.pop_entry(index)
+            return index - 1
+        return len(self.attendees) - 1
+
+    def blank_row(self) -> AttendeeForm:
+        """An empty row numbered after the last one (the model for rows added in place)."""
+        return AttendeeForm(formdata=None, prefix=f"{self.attendees.name}-{len(self.attendees)}")
+
+    def problems(self, page_error: str | None = None) -> list[tuple[str | None, str]]:
+        """Every message of the form, in reading order, with the id of its field (None for
+        a message about the whole form): the summary above the form links to them."""
+        found: list[tuple[str | None, str]] = [(None, page_error)] if page_error else []
+        for field in self:
+            if field is self.language:  # the attendee rows come before it on the page
+                found.extend(self._attendee_problems())
+            if field is self.attendees or field.type in ("CSRFTokenField", "HiddenField"):
+                continue
+            if field.type == "BooleanField":
+                found.extend((field.id, str(message)) for message in field.errors)
+            else:
+                found.extend((field.id, f"{field.label.text}: {m}") for m in field.errors)
+        return found
+
+    def _attendee_problems(self) -> list[tuple[str | None, str]]:
+        found: list[tuple[str | None, str]] = []
+        for number, entry in enumerate(self.attendees, start=1):
+            row: AttendeeForm = entry.form
+            labels = {
+                row.name: _("Name (Person %(n)d)", n=number),
+                row.email: _("E-Mail (Person %(n)d)", n=number),
+            }
+            for field, label in labels.items():
+                found.extend((field.id, f"{label}: {message}") for message in field.errors)
+        return found
+
     def filled_rows(self) -> list[int]:
         """Indices of the attendee rows that hold someone, in order."""
         return [i for i, entry in enumerate(self.attendees) if not entry.form.is_blank]
@@ -223,17 +282,15 @@ class RegistrationForm(FlaskForm):
         )
 
 
-def registration_form(rows: int, **kwargs: Any) -> RegistrationForm:
-    """A registration form with ``rows`` attendee rows (the event's maximum per company).
+def registration_form(maximum: int, **kwargs: Any) -> RegistrationForm:
+    """A registration form with up to ``maximum`` attendee rows (the event's maximum per
+    company): as many as were posted, one on a new form.
 
     A new form gets a fresh random submission key, so that sending it twice stores one
     registration.
     """
-    form_class = type(
-        "EventRegistrationForm",
-        (RegistrationForm,),
-        {"attendees": FieldList(FormField(AttendeeForm), min_entries=rows, max_entries=rows)},
-    )
+    rows = FieldList(FormField(AttendeeForm), min_entries=1, max_entries=max(1, maximum))
+    form_class = type("EventRegistrationForm", (RegistrationForm,), {"attendees": rows})
     form: RegistrationForm = form_class(**kwargs)
     if not form.submission_key.data:
         form.submission_key.data = secrets.token_urlsafe(24)

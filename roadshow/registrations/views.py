@@ -106,7 +106,10 @@ def register(slug: str) -> str | Response | tuple[str, int]:
     closed_reason = registration_closed_reason(event)
     form = registration_form(event.max_attendees_per_registration, language=str(get_locale()))
     page_error = None
-    if form.validate_on_submit():
+    # "Add person" and "remove person" without JavaScript: the form comes back with its rows
+    # changed and what was typed, nothing checked, nothing stored.
+    focus_row = form.edit_rows(request.form) if request.method == "POST" else None
+    if focus_row is None and form.validate_on_submit():
         rows = form.filled_rows()
         try:
             outcome = register_company(
@@ -127,8 +130,10 @@ def register(slug: str) -> str | Response | tuple[str, int]:
                 )
             return redirect(url_for("registrations.thanks", token=outcome.token), 303)
     status = 200
-    if request.method == "POST":
-        status = 409 if closed_reason else 422
+    if request.method == "POST" and closed_reason:
+        status = 409
+    elif request.method == "POST" and focus_row is None:
+        status = 422
     return (
         render_template(
             "registrations/form.html",
@@ -138,6 +143,7 @@ def register(slug: str) -> str | Response | tuple[str, int]:
             closed_reason=closed_reason,
             page_error=page_error,
             invalid=status == 422,
+            focus_row=focus_row,
         ),
         status,
     )
