@@ -87,7 +87,7 @@ def check_in(attendee: Attendee) -> CheckIn:
     return row
 
 
-RESULT_ROW = re.compile(r'<tr id="registration-(\d+)">\s*<td>(.*?)</td>', re.S)
+RESULT_ROW = re.compile(r'<tr id="registration-(\d+)">\s*<td[^>]*>(.*?)</td>', re.S)
 WAITING_ROW = re.compile(r'<li id="waiting-(\d+)">\s*<strong>(.*?)</strong>', re.S)
 
 

@@ -31,13 +31,13 @@ def row(page: str, row_id: str) -> str:
 
 
 def cell(page: str, row_id: str, name: str) -> str:
-    match = re.search(rf'<td class="{name}">(?:<a [^>]*>)?([^<]*)', row(page, row_id))
+    match = re.search(rf'<td class="{name}"[^>]*>(?:<a [^>]*>)?([^<]*)', row(page, row_id))
     assert match, (row_id, name)
     return match.group(1).strip()
 
 
 def count_in(page: str, row_id: str) -> int:
-    return int(re.search(r"<td>(\d+)</td>", row(page, row_id)).group(1))
+    return int(re.search(r"<td[^>]*>(\d+)</td>", row(page, row_id)).group(1))
 
 
 @pytest.fixture

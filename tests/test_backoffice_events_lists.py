@@ -3,6 +3,7 @@ number of queries whatever the number of rows."""
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 
 import pytest
@@ -111,7 +112,7 @@ def test_tours_list_counts_stops_and_venues_list_counts_events(app, client, orga
     row = tours[tours.index(f'id="tour-{tour.id}"') :]
     row = row[: row.index("</tr>")]
     # Stops 0, 3 and 6 belong to it, none of them cancelled.
-    assert "<td>3</td>" in row
+    assert re.search(r"<td[^>]*>3</td>", row)
     assert "1. März" in row
 
     tour_page = client.get(f"/organiser/tours/{tour.id}/edit").get_data(as_text=True)
@@ -122,4 +123,4 @@ def test_tours_list_counts_stops_and_venues_list_counts_events(app, client, orga
     venues = client.get("/organiser/venues/").get_data(as_text=True)
     venue = events[0].venue  # events 0 (published) and 5 (cancelled)
     row = venues[venues.index(f'id="venue-{venue.id}"') :]
-    assert "<td>1</td>" in row[: row.index("</tr>")]
+    assert re.search(r"<td[^>]*>1</td>", row[: row.index("</tr>")])

@@ -109,12 +109,15 @@ def as_utc(value: datetime) -> datetime:
 
 
 @pytest.mark.browser
-def test_search_code_offline_and_back_online_arrive_once(app, db, live_server, phone, weilheim):
+def test_search_code_offline_and_back_online_arrive_once(
+    app, db, live_server, phone, weilheim, shots
+):
     from playwright.sync_api import expect
 
     page = phone.new_page()
     log_in_browser(page, live_server)
     open_check_in(page, live_server, weilheim)
+    shots(page, "opened")
     expect(page.locator("[data-camera]")).to_be_hidden()  # headless Chromium: no BarcodeDetector
     expect(page.get_by_label("Code scannen oder eingeben")).to_be_focused()
     people = attendees_of(db, weilheim)
@@ -123,12 +126,14 @@ def test_search_code_offline_and_back_online_arrive_once(app, db, live_server, p
     for person in people[:3]:
         check_in_by_search(page, person.name)
     expect(page.locator("[data-counter]")).to_have_text("3 von 10 eingecheckt")
+    shots(page, "three-by-search")
 
     code_field = page.get_by_label("Code scannen oder eingeben")
     code_field.click()
     code_field.press_sequentially(people[3].check_in_code)  # a scanner types, then Enter
     code_field.press("Enter")
     expect(page.locator("[data-result]")).to_have_text(f"{people[3].name} ist eingecheckt.")
+    shots(page, "by-code")
     assert len(wait_for_rows(db, weilheim, 4, page)) == 4
 
     code_field.fill(people[3].check_in_code)
@@ -136,6 +141,7 @@ def test_search_code_offline_and_back_online_arrive_once(app, db, live_server, p
     expect(page.locator("[data-result]")).to_contain_text(
         f"{people[3].name} ist bereits eingecheckt um"
     )
+    shots(page, "second-scan")
 
     phone.set_offline(True)
     page.evaluate("window.dispatchEvent(new Event('offline'))")
@@ -146,6 +152,7 @@ def test_search_code_offline_and_back_online_arrive_once(app, db, live_server, p
     expect(page.locator("[data-result]")).to_contain_text("auf diesem Gerät eingecheckt")
     expect(page.locator("[data-banner]")).to_have_text("offline — 2 Check-ins warten")
     expect(page.locator("[data-counter]")).to_have_text("6 von 10 eingecheckt")
+    shots(page, "offline")
     assert len(check_ins(db, weilheim)) == 4
     offline_until = datetime.now(UTC)
     page.wait_for_timeout(1500)  # the rows must carry the scan's time, not the sync's
@@ -165,6 +172,7 @@ def test_search_code_offline_and_back_online_arrive_once(app, db, live_server, p
 
     page.reload()
     expect(page.locator("[data-counter]")).to_have_text("6 von 10 eingecheckt")
+    shots(page, "back-online")
 
 
 @pytest.mark.browser

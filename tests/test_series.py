@@ -3,6 +3,7 @@ break, previewed and saved on the organisers' page; the rule's limits and messag
 
 from __future__ import annotations
 
+import re
 from datetime import date, datetime
 
 import pytest
@@ -244,7 +245,7 @@ def test_the_list_of_series_takes_the_same_queries_for_few_and_many(
     with count_queries() as many:
         page = client.get("/organiser/series/")
     html = page.get_data(as_text=True)
-    assert "Reihe 29 30" in html and "<td>3</td>" in html
+    assert "Reihe 29 30" in html and re.search(r"<td[^>]*>3</td>", html)
     assert len(many) == len(few)
 
 

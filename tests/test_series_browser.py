@@ -13,12 +13,13 @@ from tests.fixtures_series import SUMMER_BREAK, expected_thursdays
 
 
 @pytest.mark.browser
-def test_an_organiser_previews_and_saves_a_series_in_a_browser(live_server, page, make_user):
+def test_an_organiser_previews_and_saves_a_series_in_a_browser(live_server, page, make_user, shots):
     organiser = make_user(role=Role.ORGANISER)
     page.goto(f"{live_server}/organiser/series/new")
     page.get_by_label("E-Mail").fill(organiser.email)
     page.get_by_label("Passwort").fill(PASSWORD)
     page.get_by_role("button", name="Einloggen").click()
+    shots(page, "new-series")
 
     page.get_by_label("Titel", exact=True).fill("Digitale Mittagspause")
     page.get_by_label("Erster Termin").fill("2027-05-06")
@@ -29,6 +30,7 @@ def test_an_organiser_previews_and_saves_a_series_in_a_browser(live_server, page
     page.get_by_label("Weitere Tage auslassen").fill(
         "\n".join(d.strftime("%d.%m.%Y") for d in SUMMER_BREAK)
     )
+    shots(page, "filled-in")
     page.get_by_role("button", name="Vorschau").click()
 
     page.wait_for_selector(".series-dates")
@@ -36,9 +38,11 @@ def test_an_organiser_previews_and_saves_a_series_in_a_browser(live_server, page
     excluded = page.inner_text(".series-excluded")
     assert "Christi Himmelfahrt" in excluded and "Fronleichnam" in excluded
     assert db.session.scalar(select(func.count()).select_from(Event)) == 0
+    shots(page, "preview")
 
     page.get_by_role("button", name="Reihe anlegen").click()
     page.wait_for_selector(".flash")
+    shots(page, "saved")
     assert page.inner_text(".flash") == f"Die Reihe hat {len(expected_thursdays())} Termine."
     assert page.locator(".series-events tbody tr").count() == len(expected_thursdays())
     assert db.session.scalar(select(func.count()).select_from(Event)) == len(expected_thursdays())
