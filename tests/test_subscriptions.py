@@ -94,10 +94,12 @@ def test_the_confirmation_mail_carries_only_the_confirmation(db, submit_form, sp
     mail = last_mail(EMAIL, "calendar/confirm_subscription")
 
     assert mail.subject == "Bitte bestätigen Sie Ihr Kalender-Abonnement"
-    [link] = re.findall(r"https?://\S+", mail.text_body)
+    # The confirmation link, and in the footer the imprint (as in every mail).
+    imprint = settings().base_url.rstrip("/") + "/impressum"
+    [link] = [url for url in re.findall(r"https?://\S+", mail.text_body) if url != imprint]
     assert "/subscribe/confirm/" in link
     # The button and the address written out below it; else only the organiser's address.
-    assert set(re.findall(r'href="(https?:[^"]+)"', mail.html_body)) == {link}
+    assert set(re.findall(r'href="(https?:[^"]+)"', mail.html_body)) == {link, imprint}
     assert re.findall(r'href="(mailto:[^"]+)"', mail.html_body) == [
         f"mailto:{settings().organizer_email}"
     ]
