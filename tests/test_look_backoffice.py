@@ -301,3 +301,27 @@ def test_a_safe_next_wins_over_the_landing_and_an_unsafe_one_does_not(
     assert safe.status_code == 302 and safe.headers["Location"] == "/account/password"
     unsafe = log_in_as(app.test_client(), user, "//evil.example/")  # another browser
     assert unsafe.status_code == 302 and unsafe.headers["Location"] == landing
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize("viewport", ["desktop", "phone"])
+def test_back_office_portal_and_check_in_keep_their_contrast_in_the_dark(
+    browser, live_server, demo, shots, viewport
+):
+    """With the system's dark scheme the back office is dark too, and still readable."""
+    context = browser.new_context(locale="de-DE", viewport=VIEWPORTS[viewport], color_scheme="dark")
+    page = context.new_page()
+    log_in_browser(page, live_server, ADMIN_EMAIL)
+    found: list[str] = []
+    pages = [*back_office_pages(demo), ("check-in", f"/check-in/{demo['weilheim']}/")]
+    for name, path in pages:
+        page.goto(live_server + path)
+        shots(page, f"{name}-dark")
+        found += problems_of(page, f"{name} (dark)")
+    background = page.evaluate("getComputedStyle(document.body).backgroundColor")
+    context.close()
+    assert found == []
+    red, green, blue = (
+        int(part) for part in background[background.index("(") + 1 : -1].split(",")[:3]
+    )
+    assert red + green + blue < 3 * 64, background  # a dark page, not the light one
